@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+GRAPHIQL := server/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL)/node_modules/.installed-stamp
+PORT ?= 8000
+
+.PHONY: install run test lint schema check-schema migrations bench
+
+install: $(STAMP) $(GRAPHIQL_STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e ".[test]"
+	touch $(STAMP)
+
+# GraphiQL is served from the package itself (no CDN): its browser bundles come from npm.
+$(GRAPHIQL_STAMP): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
+	touch $(GRAPHIQL_STAMP)
+
+run: install
+	$(BIN)/switchboard migrate
+	$(BIN)/switchboard demo
+	$(BIN)/switchboard serve --dev --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+schema: install
+	$(BIN)/strawberry export-schema graph.schema:schema --output schema.graphql
+
+check-schema: install
+	$(BIN)/strawberry export-schema graph.schema:schema > .schema.fresh.graphql
+	diff -u schema.graphql .schema.fresh.graphql && rm -f .schema.fresh.graphql
+
+# After changing a model: writes a new migration into models/migrations.
+migrations: install
+	DATABASE_URL=sqlite://:memory: $(BIN)/tortoise -c models.tortoise_cli_config.TORTOISE_ORM makemigrations
+
+bench: install
+	$(BIN)/python -m bench

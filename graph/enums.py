@@ -1,0 +1,103 @@
+"""Public enums, with the descriptions an explorer user reads."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.enum(description="What a session may do.")
+class Role(Enum):
+    ADMIN = strawberry.enum_value("ADMIN", description="Read and change everything.")
+    VIEWER = strawberry.enum_value("VIEWER", description="Read masked settings only.")
+
+
+@strawberry.enum(description="Which messaging API a key's webhooks follow (one at a time).")
+class MessagingApi(Enum):
+    SMS_API = strawberry.enum_value(
+        "SMS_API", description="Legacy SMS API: simpler webhooks sent as GET or POST."
+    )
+    MESSAGES_API = strawberry.enum_value(
+        "MESSAGES_API", description="Multi-channel Messages API: JSON webhooks signed with a JWT."
+    )
+
+
+@strawberry.enum(description="How SMS API webhooks carry their data.")
+class WebhookFormat(Enum):
+    GET = strawberry.enum_value("GET", description="URL query parameters.")
+    POST = strawberry.enum_value("POST", description="Form-encoded body.")
+    POST_JSON = strawberry.enum_value("POST_JSON", description="JSON body (recommended).")
+
+
+@strawberry.enum(description="The algorithm that signs webhooks.")
+class SignatureMethod(Enum):
+    MD5_HASH = strawberry.enum_value("MD5_HASH", description="MD5 hash (legacy, not recommended).")
+    MD5_HMAC = strawberry.enum_value("MD5_HMAC", description="MD5 HMAC.")
+    SHA1_HMAC = strawberry.enum_value("SHA1_HMAC", description="SHA-1 HMAC.")
+    SHA256_HMAC = strawberry.enum_value("SHA256_HMAC", description="SHA-256 HMAC (recommended).")
+    SHA512_HMAC = strawberry.enum_value("SHA512_HMAC", description="SHA-512 HMAC (most secure).")
+
+
+@strawberry.enum(description="A kind of webhook the platform sends.")
+class WebhookEvent(Enum):
+    DELIVERY_RECEIPT = strawberry.enum_value(
+        "DELIVERY_RECEIPT", description="SMS API delivery receipt (DLR)."
+    )
+    INBOUND_SMS = strawberry.enum_value("INBOUND_SMS", description="SMS API inbound SMS.")
+    MESSAGE_STATUS = strawberry.enum_value(
+        "MESSAGE_STATUS", description="Messages API status of a sent message."
+    )
+    INBOUND_MESSAGE = strawberry.enum_value(
+        "INBOUND_MESSAGE", description="Messages API inbound message."
+    )
+
+
+@strawberry.enum(description="Where a test delivery stands.")
+class DeliveryStatus(Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Still being attempted.")
+    SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="The receiver answered 2xx.")
+    FAILED = strawberry.enum_value("FAILED", description="Gave up; the final step says why.")
+
+
+@strawberry.enum(description="One step of a test delivery.")
+class DeliveryStepKind(Enum):
+    STARTED = strawberry.enum_value("STARTED", description="The delivery was accepted.")
+    SIGNED = strawberry.enum_value("SIGNED", description="The payload was built and signed.")
+    RESOLVED = strawberry.enum_value("RESOLVED", description="The host resolved and was vetted.")
+    BLOCKED = strawberry.enum_value("BLOCKED", description="The address is not allowed.")
+    CONNECTED = strawberry.enum_value("CONNECTED", description="A connection was opened.")
+    REQUEST_SENT = strawberry.enum_value("REQUEST_SENT", description="The request was sent.")
+    RESPONSE = strawberry.enum_value("RESPONSE", description="The receiver answered.")
+    RETRY_SCHEDULED = strawberry.enum_value(
+        "RETRY_SCHEDULED", description="Another attempt will follow after a back-off."
+    )
+    SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="Final: delivered.")
+    FAILED = strawberry.enum_value("FAILED", description="Final: not delivered.")
+
+
+@strawberry.enum(description="Why a mutation refused its input.")
+class UserErrorCode(Enum):
+    INVALID_INPUT = strawberry.enum_value("INVALID_INPUT", description="A value breaks a rule.")
+    INVALID_URL = strawberry.enum_value("INVALID_URL", description="Not an acceptable URL.")
+    BLOCKED_ADDRESS = strawberry.enum_value(
+        "BLOCKED_ADDRESS", description="The URL points at a private or reserved address."
+    )
+    SECRET_COMPLEXITY = strawberry.enum_value(
+        "SECRET_COMPLEXITY", description="The secret breaks the complexity rule."
+    )
+    SECRET_LIMIT_REACHED = strawberry.enum_value(
+        "SECRET_LIMIT_REACHED", description="The key already has two secrets."
+    )
+    API_KEY_LIMIT_REACHED = strawberry.enum_value(
+        "API_KEY_LIMIT_REACHED", description="The account has as many keys as it may."
+    )
+    LAST_SECRET = strawberry.enum_value(
+        "LAST_SECRET", description="The last secret of a key cannot be revoked."
+    )
+    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="No such object for this caller.")
+    VERSION_CONFLICT = strawberry.enum_value(
+        "VERSION_CONFLICT", description="The settings changed since you read them."
+    )
+    FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="Your role may not do this.")
+    RATE_LIMITED = strawberry.enum_value("RATE_LIMITED", description="Too many attempts; wait.")

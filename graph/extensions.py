@@ -1,0 +1,61 @@
+"""Schema extensions: stable error codes on every error, and unexpected failures masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import AuthenticationError, BadRequest
+
+log = logging.getLogger("switchboard.graphql")
+INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
+
+
+def _code_for(error: GraphQLError) -> str | None:
+    original = error.original_error
+    if original is None:
+        # Parse and validation errors come without an original exception.
+        return (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, GraphQLError):
+        return (original.extensions or {}).get("code") or "BAD_USER_INPUT"
+    if isinstance(original, BadRequest):
+        return "BAD_USER_INPUT"
+    if isinstance(original, AuthenticationError):
+        return "UNAUTHENTICATED"
+    return None
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives each error an `extensions.code`; anything unexpected becomes INTERNAL with the
+    request ID, its details only in the server log."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        context = self.execution_context.context
+        request_id = getattr(getattr(context, "request_info", None), "request_id", None)
+        masked = []
+        for error in result.errors:
+            code = _code_for(error)
+            if code is None:
+                log.error(
+                    "unexpected error in %s (request %s)",
+                    error.path,
+                    request_id,
+                    exc_info=error.original_error,
+                )
+                error = GraphQLError(
+                    INTERNAL_MESSAGE,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": "INTERNAL", "requestId": request_id},
+                )
+            else:
+                error.extensions = {**(error.extensions or {}), "code": code}
+            masked.append(error)
+        result.errors = masked

@@ -1,0 +1,90 @@
+"""Relay plumbing: opaque global IDs, the Node interface, PageInfo and generic connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from resolvers.pagination import Page, PageArgs
+
+NodeType = TypeVar("NodeType")
+
+
+def to_global_id(type_name: str, pk: int | str) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def global_id_of(target: str | None) -> strawberry.ID | None:
+    """A stored "Type:pk" reference as a global ID."""
+    if not target:
+        return None
+    type_name, _, pk = target.partition(":")
+    return to_global_id(type_name, pk)
+
+
+def from_global_id(global_id: str) -> tuple[str, int] | None:
+    """(type name, primary key), or None for anything that is not one of our IDs."""
+    try:
+        text = base64.urlsafe_b64decode(global_id.encode("ascii")).decode("utf-8")
+        type_name, sep, pk = text.partition(":")
+        if not sep or not type_name.isidentifier() or not pk.isdigit() or len(pk) > 18:
+            return None
+        return type_name, int(pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def pk_of(global_id: str, type_name: str) -> int | None:
+    """The primary key if `global_id` names an object of `type_name`, else None."""
+    decoded = from_global_id(global_id)
+    return decoded[1] if decoded and decoded[0] == type_name else None
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="The object's opaque global ID.")
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="More items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
+
+
+@strawberry.type(description="An item of a connection with its cursor.")
+class Edge(Generic[NodeType]):
+    cursor: str = strawberry.field(description="Opaque cursor for `after`/`before`.")
+    node: NodeType = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items (at most 100), with cursors to move on.")
+class Connection(Generic[NodeType]):
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+    edges: list[Edge[NodeType]] = strawberry.field(description="The items of this page.")
+
+    @classmethod
+    def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeType]) -> Connection[NodeType]:
+        edges = [
+            Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)
+        ]
+        return cls(
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            edges=edges,
+        )
+
+
+def page_args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageArgs:
+    return PageArgs(first=first, after=after, last=last, before=before)

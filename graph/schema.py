@@ -1,0 +1,39 @@
+"""Schema assembly: the root types, their mixins and the extensions every request runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from graph.extensions import ErrorCodes
+from graph.queries import Query
+from graph.types.account import Account
+from graph.types.api_key import ApiKey, ApiSecret
+from graph.types.audit import AuditEvent
+from graph.types.delivery import TestDelivery
+from graph.types.number import Number
+
+
+class SwitchboardSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are answers, not incidents; ErrorCodes already logged the unexpected.
+        return None
+
+
+def build_schema(**overrides: Any) -> strawberry.Schema:
+    return SwitchboardSchema(
+        query=Query,
+        types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
+        extensions=[ErrorCodes],
+        config=StrawberryConfig(auto_camel_case=True),
+        **overrides,
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,139 @@
+"""An API key with its secrets, messaging configuration and signature configuration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from graph.enums import MessagingApi, SignatureMethod, WebhookFormat
+from graph.relay import Connection, Node, page_args, to_global_id
+from graph.types.delivery import TestDelivery
+from models.credentials import ApiKey as ApiKeyRow
+from models.credentials import ApiSecret as ApiSecretRow
+from models.webhooks import MessagingConfig as MessagingRow
+from models.webhooks import SignatureConfig as SignatureRow
+from resolvers.reads import list_test_deliveries
+from signing.secrets import mask_hint
+
+
+@strawberry.type(description="A credential paired with a key; only ever shown masked here.")
+class ApiSecret(Node):
+    masked: str = strawberry.field(description="The secret masked, e.g. ••••••••••••3fQa.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When it last authenticated a request (to the minute); null if never."
+    )
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working by itself (after a roll); null if it does not expire."
+    )
+
+    @classmethod
+    def from_row(cls, row: ApiSecretRow) -> ApiSecret:
+        return cls(
+            id=to_global_id("ApiSecret", row.id),
+            masked=mask_hint(row.hint),
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            expires_at=row.expires_at,
+        )
+
+
+@strawberry.type(description="SMS API webhook settings.")
+class SmsWebhooks:
+    format: WebhookFormat = strawberry.field(description="How delivery receipts are sent.")
+    delivery_receipt_url: str | None = strawberry.field(description="Delivery receipts (DLR).")
+    inbound_sms_url: str | None = strawberry.field(description="Inbound SMS.")
+
+
+@strawberry.type(description="Messages API default webhooks (always JSON).")
+class MessagesWebhooks:
+    status_url: str | None = strawberry.field(description="Status of sent messages.")
+    inbound_url: str | None = strawberry.field(description="Inbound messages, any channel.")
+
+
+@strawberry.type(description="Which messaging API a key uses and where its webhooks go.")
+class MessagingConfig:
+    api: MessagingApi = strawberry.field(description="The active API; only its webhooks are used.")
+    sms: SmsWebhooks = strawberry.field(description="SMS API webhooks (kept when inactive).")
+    messages: MessagesWebhooks = strawberry.field(
+        description="Messages API webhooks (kept when inactive)."
+    )
+    version: int = strawberry.field(
+        description="Increases on every change; pass it as `expectedVersion` to refuse stale edits."
+    )
+
+    @classmethod
+    def from_row(cls, row: MessagingRow) -> MessagingConfig:
+        return cls(
+            api=MessagingApi(row.api.value),
+            sms=SmsWebhooks(
+                format=WebhookFormat(row.sms_format.value),
+                delivery_receipt_url=row.delivery_receipt_url,
+                inbound_sms_url=row.inbound_sms_url,
+            ),
+            messages=MessagesWebhooks(status_url=row.status_url, inbound_url=row.inbound_url),
+            version=row.version,
+        )
+
+
+@strawberry.type(description="Signed webhooks: the secret (masked) and the method.")
+class SignatureConfig:
+    method: SignatureMethod = strawberry.field(description="The signing algorithm.")
+    masked_secret: str = strawberry.field(description="The signature secret, masked.")
+    sign_sms_webhooks: bool = strawberry.field(description="Whether SMS API webhooks are signed.")
+
+    @classmethod
+    def from_row(cls, row: SignatureRow) -> SignatureConfig:
+        return cls(
+            method=SignatureMethod(row.method.value),
+            masked_secret=mask_hint(row.secret_hint),
+            sign_sms_webhooks=row.sign_sms_webhooks,
+        )
+
+
+@strawberry.type(description="A public identifier used in API requests, with its own settings.")
+class ApiKey(Node):
+    row: strawberry.Private[ApiKeyRow]
+    key: str = strawberry.field(description="The key itself: 8 lowercase hex characters.")
+    nickname: str | None = strawberry.field(description='A name such as "Production".')
+    is_primary: bool = strawberry.field(description="The account's primary key.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+
+    @strawberry.field(description="Live secrets, oldest first: API secret 1, then API secret 2.")
+    async def secrets(self, info: Info) -> list[ApiSecret]:
+        rows = await info.context.loaders.secrets.load(self.row.id)
+        return [ApiSecret.from_row(row) for row in rows]
+
+    @strawberry.field(description="Messaging API type and webhook URLs.")
+    async def messaging(self, info: Info) -> MessagingConfig:
+        return MessagingConfig.from_row(await info.context.loaders.messaging.load(self.row.id))
+
+    @strawberry.field(description="Signed webhooks settings.")
+    async def signature(self, info: Info) -> SignatureConfig:
+        return SignatureConfig.from_row(await info.context.loaders.signature.load(self.row.id))
+
+    @strawberry.field(description="Test deliveries of this key, newest first.")
+    async def test_deliveries(
+        self,
+        before: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+    ) -> Connection[TestDelivery]:
+        page = await list_test_deliveries(
+            api_key_id=self.row.id, page=page_args(first, after, last, before)
+        )
+        return Connection.from_page(page, TestDelivery.from_row)
+
+    @classmethod
+    def from_row(cls, row: ApiKeyRow) -> ApiKey:
+        return cls(
+            row=row,
+            id=to_global_id("ApiKey", row.id),
+            key=row.key,
+            nickname=row.nickname,
+            is_primary=row.is_primary,
+            created_at=row.created_at,
+        )

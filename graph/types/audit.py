@@ -1,0 +1,42 @@
+"""Audit events: who changed what, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from graph.relay import Node, global_id_of, to_global_id
+from models.audit import AuditEvent as AuditEventRow
+
+
+@strawberry.type(description="One change or reveal, recorded with its actor.")
+class AuditEvent(Node):
+    action: str = strawberry.field(description="What was done, e.g. api_secret.create.")
+    actor: str = strawberry.field(description="Who did it, e.g. key:abcd1234.")
+    target_id: strawberry.ID | None = strawberry.field(description="Global ID of the object.")
+    created_at: datetime = strawberry.field(description="When.")
+    role: str | None = strawberry.field(description="The actor's role.")
+    client_address: str | None = strawberry.field(description="Where the request came from.")
+    request_id: str | None = strawberry.field(description="The request's ID, as in server logs.")
+    before: strawberry.scalars.JSON | None = strawberry.field(
+        description="The values before the change, secrets redacted."
+    )
+    after: strawberry.scalars.JSON | None = strawberry.field(
+        description="The values after the change, secrets redacted."
+    )
+
+    @classmethod
+    def from_row(cls, row: AuditEventRow) -> AuditEvent:
+        return cls(
+            id=to_global_id("AuditEvent", row.id),
+            action=row.action,
+            actor=row.actor,
+            target_id=global_id_of(row.target_id),
+            created_at=row.created_at,
+            role=row.role,
+            client_address=row.client_address,
+            request_id=row.request_id,
+            before=row.before,
+            after=row.after,
+        )

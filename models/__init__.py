@@ -1,0 +1,1 @@
+"""Tortoise models, database configuration and migrations."""

@@ -1,0 +1,1 @@
+"""The operations: plain async functions over models and signing, raising domain errors."""

@@ -1,0 +1,56 @@
+"""Writing audit events, with every secret redacted before it is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.audit import AuditEvent
+from resolvers.principal import Principal, RequestInfo
+
+REDACTED = "[redacted]"
+_SECRET_WORDS = ("secret", "password", "token", "ciphertext", "digest", "plaintext")
+
+
+def redact(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A copy with every secret-looking value replaced, however deeply nested."""
+    if values is None:
+        return None
+    return {key: _redact_value(key, value) for key, value in values.items()}
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if any(word in key.lower() for word in _SECRET_WORDS) and not key.lower().startswith("masked"):
+        return REDACTED
+    if isinstance(value, dict):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_value(key, item) for item in value]
+    return value
+
+
+async def record(
+    *,
+    account_id: int,
+    action: str,
+    principal: Principal | None,
+    request: RequestInfo | None = None,
+    target_id: str | None = None,
+    api_key_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> AuditEvent:
+    """Store one audit event; `target_id` is "Type:pk", turned into a global ID by the graph."""
+    request = request or RequestInfo()
+    return await AuditEvent.create(
+        account_id=account_id,
+        action=action,
+        actor=actor or (principal.actor if principal else "system"),
+        role=principal.role.value if principal else None,
+        target_id=target_id,
+        api_key_id=api_key_id,
+        request_id=request.request_id,
+        client_address=request.client_address,
+        before=redact(before),
+        after=redact(after),
+    )

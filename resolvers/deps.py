@@ -1,0 +1,52 @@
+"""What the operations need from the outside world, handed to them by the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from signing.crypto import SecretBox
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventBroker(Protocol):
+    """Carries events between subscribers, in this process or across replicas."""
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(
+        self, channel: str
+    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
+
+
+class LastUsedThrottle:
+    """Decides when a secret's `lastUsedAt` is worth a write: at most once a minute per secret."""
+
+    def __init__(self, interval_seconds: float = 60.0) -> None:
+        self.interval = interval_seconds
+        self._written: dict[int, datetime] = {}
+
+    def due(self, secret_id: int, now: datetime) -> bool:
+        last = self._written.get(secret_id)
+        if last is not None and (now - last).total_seconds() < self.interval:
+            return False
+        self._written[secret_id] = now
+        return True
+
+
+@dataclass
+class Deps:
+    box: SecretBox
+    broker: EventBroker
+    clock: Callable[[], datetime] = utcnow
+    max_api_keys: int = 10
+    session_ttl_seconds: int = 3600
+    allow_private_webhooks: bool = False
+    webhook_issuer: str = "Vonage"
+    last_used: LastUsedThrottle = field(default_factory=LastUsedThrottle)

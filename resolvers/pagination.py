@@ -1,0 +1,80 @@
+"""Keyset pagination in SQL for Relay connections: opaque cursors over primary keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tortoise.queryset import QuerySet
+
+from resolvers.errors import BadRequest
+
+MAX_PAGE_SIZE = 100
+T = TypeVar("T")
+_PREFIX = "c1:"
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{_PREFIX}{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, argument: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith(_PREFIX):
+            raise ValueError
+        return int(text[len(_PREFIX) :])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest(f"`{argument}` is not a cursor this connection gave out.") from None
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def limit(self) -> int:
+        for name, value in (("first", self.first), ("last", self.last)):
+            if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+                raise BadRequest(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+        if self.first is not None and self.last is not None:
+            raise BadRequest("Pass `first` or `last`, not both.")
+        return self.last if self.last is not None else (self.first or MAX_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+async def paginate(
+    query: QuerySet[Any], args: PageArgs, *, newest_first: bool = False
+) -> Page[Any]:
+    """One page of `query` ordered by primary key; `newest_first` reverses the order."""
+    limit = args.limit()
+    if args.after is not None:
+        bound = decode_cursor(args.after, "after")
+        query = query.filter(id__lt=bound) if newest_first else query.filter(id__gt=bound)
+    if args.before is not None:
+        bound = decode_cursor(args.before, "before")
+        query = query.filter(id__gt=bound) if newest_first else query.filter(id__lt=bound)
+    backwards = args.last is not None
+    descending = newest_first != backwards
+    rows = await query.order_by("-id" if descending else "id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(row.id) for row in rows],
+        has_next_page=more if not backwards else args.before is not None,
+        has_previous_page=more if backwards else args.after is not None,
+    )

@@ -1,0 +1,1 @@
+"""The Starlette app, settings, CLI, event broker and outbound HTTP."""

@@ -1,0 +1,192 @@
+"""The `switchboard` command: serve, migrate, and the operator's account tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from tortoise.context import TortoiseContext
+
+from graph.relay import pk_of, to_global_id
+from models.config import tortoise_config
+from models.migrate import apply_migrations
+from resolvers import provisioning
+from resolvers.auth import issue_session_token
+from resolvers.errors import DomainError
+from resolvers.principal import Role
+from server.app import build_deps
+from server.settings import Settings, SettingsError
+
+
+class CliError(Exception):
+    """A one-line reason for stderr."""
+
+
+@contextlib.asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[None]:
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(settings.database_url))
+        yield
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    if args.dev:
+        os.environ["SWITCHBOARD_DEV"] = "1"
+        print(
+            "*** DEVELOPMENT MODE: webhooks may target loopback and private addresses. "
+            "Never run this in production. ***",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=False,
+    )
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> None:
+    applied = await apply_migrations(settings.database_url)
+    print("\n".join(f"applied {name}" for name in applied) or "no migrations to apply")
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    deps = build_deps(settings)
+    async with database(settings):
+        account, key, secret = await provisioning.ensure_demo_account(deps=deps)
+        principal = await provisioning.principal_for_key(api_key=key.key)
+    token, _ = issue_session_token(deps=deps, principal=principal)
+    return {
+        "accountId": to_global_id("Account", account.id),
+        "apiKey": key.key,
+        "apiSecret": secret,
+        "token": token,
+    }
+
+
+async def _account_create(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    async with database(settings):
+        account, key, secret = await provisioning.create_account(
+            deps=build_deps(settings), name=args.name
+        )
+    return {
+        "accountId": to_global_id("Account", account.id),
+        "apiKey": key.key,
+        "apiSecret": secret,
+    }
+
+
+async def _account_hipaa(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    account_pk = pk_of(args.account_id, "Account")
+    if account_pk is None:
+        raise CliError("--account-id is not an account ID (use the accountId the CLI printed)")
+    async with database(settings):
+        account = await provisioning.set_hipaa(account_id=account_pk, enabled=args.enable)
+    return {"accountId": args.account_id, "hipaaEnabled": account.hipaa_enabled}
+
+
+async def _number_add(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    async with database(settings):
+        number = await provisioning.add_number(
+            api_key=args.api_key, msisdn=args.msisdn, country=args.country
+        )
+    return {"numberId": to_global_id("Number", number.id), "msisdn": number.msisdn}
+
+
+async def _token(args: argparse.Namespace, settings: Settings) -> str:
+    deps = build_deps(settings)
+    async with database(settings):
+        principal = await provisioning.principal_for_key(api_key=args.api_key)
+    try:
+        token, _ = issue_session_token(
+            deps=deps, principal=principal, role=Role(args.role), ttl_seconds=args.ttl
+        )
+    except ValueError as exc:
+        raise CliError(f"--ttl: {exc}") from None
+    return token
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the API under uvicorn")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--dev", action="store_true", help="allow private webhook targets")
+    serve.set_defaults(run=_serve, sync=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    commands.add_parser("demo", help="create the demo account once").set_defaults(run=_demo)
+    account = commands.add_parser("account", help="operator account tools")
+    account_commands = account.add_subparsers(dest="account_command", required=True)
+    create = account_commands.add_parser("create", help="a new account with its primary key")
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=_account_create)
+    hipaa = account_commands.add_parser("hipaa", help="the HIPAA compliance switch")
+    hipaa.add_argument("--account-id", required=True)
+    switch = hipaa.add_mutually_exclusive_group(required=True)
+    switch.add_argument("--enable", dest="enable", action="store_true")
+    switch.add_argument("--disable", dest="enable", action="store_false")
+    hipaa.set_defaults(run=_account_hipaa)
+    number = commands.add_parser("number", help="numbers")
+    number_commands = number.add_subparsers(dest="number_command", required=True)
+    add = number_commands.add_parser("add", help="register a rented number on a key")
+    add.add_argument("--api-key", required=True)
+    add.add_argument("--msisdn", required=True)
+    add.add_argument("--country", required=True)
+    add.set_defaults(run=_number_add)
+    token = commands.add_parser("token", help="a session token for a key's account")
+    token.add_argument("--api-key", required=True)
+    token.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
+    token.add_argument("--ttl", type=int)
+    token.set_defaults(run=_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "sync", False):
+            args.run(args, settings)
+            return 0
+        run: Callable[..., Awaitable[Any]] = args.run
+        result = asyncio.run(run(args, settings))
+    except (CliError, SettingsError) as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        field = f"--{_kebab(exc.field[-1])}: " if exc.field else ""
+        print(f"switchboard: {field}{exc.message}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        print(f"switchboard: {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    if isinstance(result, dict):
+        print(json.dumps(result, indent=2))
+    elif isinstance(result, str):
+        print(result)
+    return 0
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [""])[0][:200]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Liveness and readiness endpoints."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from tortoise.connection import get_connection
+
+from models.migrate import pending_migrations
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and every migration is applied."""
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+        pending = await pending_migrations()
+    except Exception as exc:
+        return JSONResponse(
+            {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+        )
+    if pending:
+        return JSONResponse(
+            {"status": "unavailable", "pendingMigrations": pending}, status_code=503
+        )
+    return JSONResponse({"status": "ok"})

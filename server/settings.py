@@ -1,0 +1,99 @@
+"""Settings from the environment, with defaults that run the embedded mode."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.config import DEFAULT_DATABASE_URL, is_sqlite
+from signing.crypto import format_master_key, generate_master_key, parse_master_key
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    return default if raw is None or raw == "" else raw.strip().lower() in _TRUE
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    master_key: bytes = field(default=b"", repr=False)
+    allow_private_webhooks: bool = False
+    cors_origins: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    dev: bool = False
+    introspection: bool = True
+    session_ttl_seconds: int = 3600
+    max_api_keys: int = 10
+    webhook_issuer: str = "Vonage"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read every setting; generate the embedded key once into the data folder if needed."""
+        env = dict(os.environ if env is None else env)
+        database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        data_dir = Path(env.get("SWITCHBOARD_DATA_DIR") or "data")
+        dev = _flag(env, "SWITCHBOARD_DEV")
+        return cls(
+            database_url=database_url,
+            redis_url=env.get("REDIS_URL") or None,
+            master_key=_master_key(env, database_url, data_dir),
+            allow_private_webhooks=_flag(env, "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") or dev,
+            cors_origins=tuple(
+                o.strip() for o in env.get("SWITCHBOARD_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
+            host=env.get("HOST") or "127.0.0.1",
+            port=_int(env, "PORT", 8000),
+            data_dir=data_dir,
+            dev=dev,
+            introspection=_flag(env, "SWITCHBOARD_INTROSPECTION", default=True),
+            session_ttl_seconds=_int(env, "SWITCHBOARD_SESSION_TTL", 3600),
+            max_api_keys=_int(env, "SWITCHBOARD_MAX_API_KEYS", 10),
+            webhook_issuer=env.get("SWITCHBOARD_WEBHOOK_ISSUER") or "Vonage",
+        )
+
+
+def _master_key(env: dict[str, str], database_url: str, data_dir: Path) -> bytes:
+    raw = env.get("SWITCHBOARD_SECRET_KEY")
+    if raw:
+        try:
+            return parse_master_key(raw)
+        except ValueError as exc:
+            raise SettingsError(f"SWITCHBOARD_SECRET_KEY is malformed: {exc}") from None
+    if not is_sqlite(database_url):
+        raise SettingsError("SWITCHBOARD_SECRET_KEY is required when DATABASE_URL is not SQLite")
+    return _embedded_key(data_dir / "secret.key")
+
+
+def _embedded_key(path: Path) -> bytes:
+    if path.exists():
+        return parse_master_key(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL so two processes starting together never write different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return parse_master_key(path.read_text().strip())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(format_master_key(generate_master_key()) + "\n")
+    return parse_master_key(path.read_text().strip())

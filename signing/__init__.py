@@ -1,0 +1,1 @@
+"""Pure functions: secrets, masking, encryption at rest, URL rules and webhook signatures."""

@@ -1,0 +1,75 @@
+"""A real uvicorn server on 127.0.0.1 (random port) in the test's own event loop, and a minimal
+graphql-transport-ws client over a real WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+import websockets
+from starlette.types import ASGIApp
+
+
+@asynccontextmanager
+async def live_server(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve `app` until the block ends; yields the base URL. Running in this loop and context
+    lets the server share the test's database context."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+
+
+class GraphQLWebSocket:
+    """Speaks graphql-transport-ws: connection_init, subscribe, next/error/complete."""
+
+    def __init__(self, socket: websockets.ClientConnection) -> None:
+        self.socket = socket
+        self._next_id = 0
+
+    async def init(self, payload: dict[str, Any] | None) -> dict[str, Any]:
+        await self.send({"type": "connection_init", "payload": payload or {}})
+        return await self.receive()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def receive(self, wait: float = 10) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), wait))
+            if message["type"] == "ping":
+                await self.send({"type": "pong"})
+                continue
+            return message
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self._next_id += 1
+        op_id = str(self._next_id)
+        payload = {"query": query, "variables": variables or {}}
+        await self.send({"id": op_id, "type": "subscribe", "payload": payload})
+        return op_id
+
+    async def complete(self, op_id: str) -> None:
+        await self.send({"id": op_id, "type": "complete"})
+
+
+@asynccontextmanager
+async def graphql_ws(base_url: str, **connect_args: Any) -> AsyncIterator[GraphQLWebSocket]:
+    url = base_url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(
+        url, subprotocols=["graphql-transport-ws"], **connect_args
+    ) as socket:
+        yield GraphQLWebSocket(socket)

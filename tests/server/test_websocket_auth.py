@@ -1,0 +1,49 @@
+"""WebSocket subscriptions authenticate in connection_init, over a real socket to uvicorn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import Seeded, basic_header
+from tests.live import graphql_ws, live_server
+
+
+async def _closed_with(app: Any, payload: dict[str, Any] | None) -> int:
+    async with live_server(app) as url, graphql_ws(url) as ws:
+        await ws.send({"type": "connection_init", "payload": payload or {}})
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.receive()
+        return closed.value.rcvd.code
+
+
+async def test_valid_session_token_is_acknowledged(app: Any, seeded: Seeded) -> None:
+    async with live_server(app) as url, graphql_ws(url) as ws:
+        assert (await ws.init({"Authorization": seeded.bearer()}))["type"] == "connection_ack"
+
+
+async def test_valid_basic_credentials_are_acknowledged(app: Any, seeded: Seeded) -> None:
+    async with live_server(app) as url, graphql_ws(url) as ws:
+        assert (await ws.init({"authorization": seeded.basic}))["type"] == "connection_ack"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        {"Authorization": "Bearer forged.token.value"},
+        {"Authorization": 42},
+        {"Authorization": "Basic !!!"},
+    ],
+)
+async def test_missing_or_bad_credentials_close_with_4403(
+    app: Any, seeded: Seeded, payload: dict[str, Any] | None
+) -> None:
+    assert await _closed_with(app, payload) == 4403
+
+
+async def test_wrong_secret_closes_with_4403(app: Any, seeded: Seeded) -> None:
+    payload = {"Authorization": basic_header(seeded.api_key, "Wrong-secret-1")}
+    assert await _closed_with(app, payload) == 4403
