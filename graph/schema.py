@@ -7,10 +7,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.extensions import ErrorCodes
+from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
+from graph.subscriptions import SUBSCRIPTION_TYPES
 from graph.types.account import Account
 from graph.types.api_key import ApiKey, ApiSecret
 from graph.types.audit import AuditEvent
@@ -29,6 +32,10 @@ class SwitchboardSchema(strawberry.Schema):
 def build_schema(**overrides: Any) -> strawberry.Schema:
     return SwitchboardSchema(
         query=Query,
+        mutation=merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None,
+        subscription=merge_types("Subscription", SUBSCRIPTION_TYPES)
+        if SUBSCRIPTION_TYPES
+        else None,
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
         extensions=[ErrorCodes],
         config=StrawberryConfig(auto_camel_case=True),

@@ -1,0 +1,6 @@
+"""The root Mutation, merged from one class per domain (`<domain>_mutations.py`)."""
+
+from __future__ import annotations
+
+# Each domain adds its class here; schema.py merges them into one `Mutation`.
+MUTATION_TYPES: tuple[type, ...] = ()

@@ -1,0 +1,6 @@
+"""The root Subscription, merged from one class per domain (`<domain>_subscriptions.py`)."""
+
+from __future__ import annotations
+
+# Each domain adds its class here; schema.py merges them into one `Subscription`.
+SUBSCRIPTION_TYPES: tuple[type, ...] = ()
