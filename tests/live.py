@@ -15,10 +15,10 @@ from starlette.types import ASGIApp
 
 
 @asynccontextmanager
-async def live_server(app: ASGIApp) -> AsyncIterator[str]:
+async def live_server(app: ASGIApp, *, lifespan: str = "off") -> AsyncIterator[str]:
     """Serve `app` until the block ends; yields the base URL. Running in this loop and context
     lets the server share the test's database context."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

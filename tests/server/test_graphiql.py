@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,9 +12,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
 
 from server.graphiql import ASSETS, BOOTSTRAP_SCRIPT, GRAPHIQL_DIR, graphiql_html, graphiql_routes
 
@@ -80,18 +76,9 @@ def parse_page(text: str) -> PageAssets:
 
 
 @pytest.fixture
-def graphiql_app() -> Starlette:
-    async def graphql_page(request: Request) -> HTMLResponse:
-        return HTMLResponse(graphiql_html())
-
-    return Starlette(routes=[*graphiql_routes(), Route("/graphql", graphql_page)])
-
-
-@pytest.fixture
-async def client(graphiql_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=graphiql_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+def graphiql_app(app: Starlette) -> Starlette:
+    """The real application: the page and every asset it loads come from it."""
+    return app
 
 
 async def load_page(client: httpx.AsyncClient) -> PageAssets:
