@@ -1,0 +1,1 @@
+"""`make bench`: Switchboard measured against a hand-written REST endpoint, in one run."""

@@ -1,0 +1,206 @@
+"""One bench run: its own database (created, seeded, removed), its servers, and measuring."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from statistics import median
+
+from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
+
+from bench.load import LoadResult, Request, run_load
+from bench.seed import Seeded, seed
+from models.config import is_sqlite, tortoise_config
+from models.migrate import apply_migrations
+from resolvers.deps import Deps
+from server.app import build_deps
+from server.settings import Settings
+from signing.crypto import format_master_key, generate_master_key
+
+SERVER_START_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Options:
+    sections: list[str]
+    database_url: str | None  # None: a temporary SQLite file
+    seconds: float  # per measurement round and target
+    warmup_seconds: float
+    max_requests: int  # per measurement round and target
+    concurrency: int
+    rounds: int
+    pin: bool  # load generator and server each on a core of their own
+
+
+@dataclass
+class Server:
+    kind: str
+    port: int
+    process: asyncio.subprocess.Process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+@dataclass
+class Bench:
+    options: Options
+    database_url: str
+    settings: Settings
+    deps: Deps
+    seeded: Seeded
+    _servers: dict[str, Server] = field(default_factory=dict)
+
+    @property
+    def database_label(self) -> str:
+        return "SQLite (temporary file)" if is_sqlite(self.database_url) else "PostgreSQL"
+
+    async def server(self, kind: str) -> Server:
+        """The `switchboard` or `rest` server, started on first use."""
+        if kind not in self._servers:
+            self._servers[kind] = await _start_server(kind, self)
+        return self._servers[kind]
+
+    async def measure(self, targets: dict[str, tuple[Server, Request]]) -> dict[str, LoadResult]:
+        """Warm every target, then alternate them for `rounds` rounds; per target, the round
+        with the median throughput."""
+        options = self.options
+        for _server, request in targets.values():
+            await run_load(
+                request,
+                concurrency=options.concurrency,
+                max_requests=options.max_requests,
+                seconds=options.warmup_seconds,
+            )
+        rounds: dict[str, list[LoadResult]] = {label: [] for label in targets}
+        for _ in range(options.rounds):
+            for label, (server, request) in targets.items():
+                rounds[label].append(
+                    await run_load(
+                        request,
+                        concurrency=options.concurrency,
+                        max_requests=options.max_requests,
+                        seconds=options.seconds,
+                        server_pid=server.pid,
+                    )
+                )
+        return {label: _median_round(results) for label, results in rounds.items()}
+
+    async def close(self) -> None:
+        for server in self._servers.values():
+            await _stop_server(server)
+        self._servers.clear()
+
+
+def _median_round(results: list[LoadResult]) -> LoadResult:
+    middle = median(result.throughput for result in results)
+    return min(results, key=lambda result: abs(result.throughput - middle))
+
+
+@contextlib.asynccontextmanager
+async def open_bench(options: Options) -> AsyncIterator[Bench]:
+    """A fresh database, migrated and seeded; removed again however the run ends."""
+    scratch = tempfile.mkdtemp(prefix="switchboard-bench-")
+    try:
+        url = _database_url(options.database_url, scratch)
+        settings = Settings(database_url=url, master_key=generate_master_key())
+        deps = build_deps(settings)
+        if not is_sqlite(url):
+            await _create_database(url)
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            try:
+                await apply_migrations(url)
+                bench = Bench(options, url, settings, deps, await seed(deps))
+                try:
+                    yield bench
+                finally:
+                    await bench.close()
+            finally:
+                if not is_sqlite(url):
+                    await get_connection("default").db_delete()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _database_url(requested: str | None, scratch: str) -> str:
+    if requested is None:
+        return f"sqlite://{os.path.join(scratch, 'bench.sqlite3')}"
+    if is_sqlite(requested):
+        raise SystemExit("--database-url is for PostgreSQL; SQLite runs in a temporary file")
+    if "{}" not in requested:
+        raise SystemExit(
+            "--database-url must contain {} (e.g. postgres://postgres@127.0.0.1:5432/bench_{}): "
+            "the bench creates that database with a random name and drops it afterwards"
+        )
+    return requested.replace("{}", uuid.uuid4().hex[:12])
+
+
+async def _create_database(url: str) -> None:
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url), _create_db=True)
+
+
+async def _start_server(kind: str, bench: Bench) -> Server:
+    env = {
+        **os.environ,
+        "BENCH_DATABASE_URL": bench.database_url,
+        "SWITCHBOARD_SECRET_KEY": format_master_key(bench.settings.master_key),
+    }
+    server_cpus = _server_cpus() if bench.options.pin else None
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.serve",
+        kind,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        preexec_fn=(lambda: os.sched_setaffinity(0, server_cpus)) if server_cpus else None,
+    )
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), SERVER_START_SECONDS)
+    except TimeoutError:
+        process.kill()
+        raise SystemExit(f"the {kind} server did not start in {SERVER_START_SECONDS:g} s") from None
+    if not line.startswith(b"listening "):
+        await process.wait()
+        raise SystemExit(f"the {kind} server failed to start (exit {process.returncode})")
+    return Server(kind, int(line.split()[1]), process)
+
+
+async def _stop_server(server: Server) -> None:
+    if server.process.returncode is None:
+        server.process.terminate()
+        try:
+            await asyncio.wait_for(server.process.wait(), 10)
+        except TimeoutError:
+            server.process.kill()
+            await server.process.wait()
+
+
+def _cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def _server_cpus() -> set[int] | None:
+    cpus = _cpus()
+    return {cpus[-1]} if len(cpus) >= 2 else None
+
+
+def pin_client(options: Options) -> str:
+    """Put this process (the load generator) on its own core; says where each side runs."""
+    cpus = _cpus()
+    if not options.pin or len(cpus) < 2:
+        return f"not pinned ({len(cpus)} CPU{'s' if len(cpus) != 1 else ''})"
+    os.sched_setaffinity(0, {cpus[0]})
+    return f"client on CPU {cpus[0]}, server on CPU {cpus[-1]}"

@@ -1,0 +1,15 @@
+"""The bench's sections, in the order a full run prints them; each is `async def run(bench)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bench.run import Bench
+from bench.sections import auth, dashboard, sql
+
+# The delivery streams (N concurrent testWebhook subscriptions) join as sections/streams.py.
+SECTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
+    "dashboard": dashboard.run,
+    "sql": sql.run,
+    "auth": auth.run,
+}

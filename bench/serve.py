@@ -1,0 +1,66 @@
+"""One server of the bench, run as its own process: `python -m bench.serve switchboard|rest`.
+
+It binds 127.0.0.1 on a port the kernel picks, prints `listening <port>` once it accepts
+connections, and serves one uvicorn worker on uvloop and httptools until it is terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+
+import uvicorn
+
+from bench.rest_baseline import create_rest_app
+from server.app import build_deps, create_app
+from server.settings import Settings
+from signing.crypto import parse_master_key
+
+
+def _app(kind: str):
+    settings = Settings(
+        database_url=os.environ["BENCH_DATABASE_URL"],
+        master_key=parse_master_key(os.environ["SWITCHBOARD_SECRET_KEY"]),
+    )
+    deps = build_deps(settings)
+    if kind == "switchboard":
+        return create_app(settings, deps=deps)
+    if kind == "rest":
+        return create_rest_app(settings, deps=deps)
+    raise SystemExit(f"unknown server {kind!r}: switchboard or rest")
+
+
+async def _serve(kind: str) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        _app(kind),
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        backlog=1024,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task
+            raise SystemExit("the server stopped before it started")
+        await asyncio.sleep(0.01)
+    print(f"listening {sock.getsockname()[1]}", flush=True)
+    await task
+
+
+def main() -> None:
+    import uvloop
+
+    uvloop.run(_serve(sys.argv[1] if len(sys.argv) > 1 else "switchboard"))
+
+
+if __name__ == "__main__":
+    main()
