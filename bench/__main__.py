@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 
@@ -55,8 +56,14 @@ async def _main(options: Options) -> None:
             f"≤ {options.max_requests} requests per target (median round shown) after "
             f"{options.warmup_seconds:g} s warm-up"
         )
+        print(f"load average before: {_load()}")
         for name in options.sections:
             await SECTIONS[name](bench)
+        print(f"\nload average after: {_load()} (other processes on these cores make req/s noisy)")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers.pagination import Page, PageArgs
 
@@ -88,3 +90,21 @@ def page_args(
     first: int | None, after: str | None, last: int | None, before: str | None
 ) -> PageArgs:
     return PageArgs(first=first, after=after, last=last, before=before)
+
+
+def node_fields(info: Info) -> set[str]:
+    """The names of the fields this connection's query selects on each node, through
+    fragments: what is worth loading for the whole page at once."""
+    return _selected_at(info.selected_fields, ("edges", "node"), top=True)
+
+
+def _selected_at(selections: list[Selection], path: tuple[str, ...], top: bool = False) -> set[str]:
+    names: set[str] = set()
+    for selection in selections:
+        if top or not isinstance(selection, SelectedField):
+            names |= _selected_at(selection.selections, path)
+        elif not path:
+            names.add(selection.name)
+        elif selection.name == path[0]:
+            names |= _selected_at(selection.selections, path[1:])
+    return names

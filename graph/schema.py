@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -37,7 +38,12 @@ def build_schema(**overrides: Any) -> strawberry.Schema:
         if SUBSCRIPTION_TYPES
         else None,
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
-        extensions=[ErrorCodes],
+        # Factories, so each request gets fresh extension instances over the shared LRU caches.
+        extensions=[
+            ErrorCodes,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
         config=StrawberryConfig(auto_camel_case=True),
         **overrides,
     )

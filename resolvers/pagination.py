@@ -54,22 +54,36 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
-async def paginate(
-    query: QuerySet[Any], args: PageArgs, *, newest_first: bool = False
-) -> Page[Any]:
-    """One page of `query` ordered by primary key; `newest_first` reverses the order."""
+@dataclass(frozen=True)
+class Window:
+    """What one page asks of the database: primary keys strictly between the bounds, in one
+    order, at most `limit` rows (one more than the page, to tell whether more follow)."""
+
+    above: int | None
+    below: int | None
+    descending: bool
+    limit: int
+
+
+def window(args: PageArgs, *, newest_first: bool = False) -> Window:
+    """The rows a page needs, ordered by primary key; `newest_first` reverses the order."""
     limit = args.limit()
-    if args.after is not None:
-        bound = decode_cursor(args.after, "after")
-        query = query.filter(id__lt=bound) if newest_first else query.filter(id__gt=bound)
-    if args.before is not None:
-        bound = decode_cursor(args.before, "before")
-        query = query.filter(id__gt=bound) if newest_first else query.filter(id__lt=bound)
-    backwards = args.last is not None
-    descending = newest_first != backwards
-    rows = await query.order_by("-id" if descending else "id").limit(limit + 1)
+    after = decode_cursor(args.after, "after") if args.after is not None else None
+    before = decode_cursor(args.before, "before") if args.before is not None else None
+    return Window(
+        above=before if newest_first else after,
+        below=after if newest_first else before,
+        descending=newest_first != (args.last is not None),
+        limit=limit + 1,
+    )
+
+
+def page_from(rows: list[Any], args: PageArgs) -> Page[Any]:
+    """The page of rows fetched for `window(args)`, with its cursors and neighbours."""
+    limit = args.limit()
     more = len(rows) > limit
     rows = rows[:limit]
+    backwards = args.last is not None
     if backwards:
         rows.reverse()
     return Page(
@@ -78,3 +92,16 @@ async def paginate(
         has_next_page=more if not backwards else args.before is not None,
         has_previous_page=more if backwards else args.after is not None,
     )
+
+
+async def paginate(
+    query: QuerySet[Any], args: PageArgs, *, newest_first: bool = False
+) -> Page[Any]:
+    """One page of `query` ordered by primary key; `newest_first` reverses the order."""
+    bounds = window(args, newest_first=newest_first)
+    if bounds.above is not None:
+        query = query.filter(id__gt=bounds.above)
+    if bounds.below is not None:
+        query = query.filter(id__lt=bounds.below)
+    rows = await query.order_by("-id" if bounds.descending else "id").limit(bounds.limit)
+    return page_from(list(rows), args)

@@ -13,9 +13,10 @@ from models.audit import AuditEvent
 from models.credentials import ApiKey, ApiSecret
 from models.deliveries import DeliveryStep, TestDelivery
 from models.webhooks import MessagingConfig, Number, SignatureConfig
-from resolvers.auth import live_secrets_filter
-from resolvers.pagination import Page, PageArgs, paginate
+from resolvers import rows
+from resolvers.pagination import Page, PageArgs, page_from, paginate, window
 from resolvers.principal import Principal
+from resolvers.rows import R
 
 HIPAA_NOTICE = (
     "This account has been enabled to purchase HIPAA numbers. Go to your campaign page to "
@@ -27,7 +28,7 @@ async def get_account(*, principal: Principal) -> Account:
     return await Account.get(id=principal.account_id)
 
 
-def hipaa_notice(account: Account) -> str | None:
+def hipaa_notice(account: Account | rows.Account) -> str | None:
     return HIPAA_NOTICE if account.hipaa_enabled else None
 
 
@@ -46,15 +47,24 @@ async def api_key_by_id(*, principal: Principal, api_key_id: int) -> ApiKey | No
     return await _keys_of(principal).get_or_none(id=api_key_id)
 
 
-async def list_api_keys(*, principal: Principal, page: PageArgs) -> Page[ApiKey]:
-    return await paginate(_keys_of(principal), page)
-
-
-async def list_numbers(*, principal: Principal, page: PageArgs) -> Page[Number]:
-    query = Number.filter(account_id=principal.account_id)
+async def list_api_keys(*, principal: Principal, page: PageArgs) -> Page[rows.ApiKey]:
+    bounds = window(page)
+    select = rows.Select(ApiKey._meta.db)
+    where = f'"account_id" = {select(principal.account_id)}'
     if principal.api_key_id is not None:
-        query = query.filter(api_key_id=principal.api_key_id)
-    return await paginate(query, page)
+        where += f' AND "id" = {select(principal.api_key_id)}'
+    found = await select.fetch(rows.ApiKey, "api_key", where, select.bounded(bounds))
+    return page_from(found, page)
+
+
+async def list_numbers(*, principal: Principal, page: PageArgs) -> Page[rows.Number]:
+    bounds = window(page)
+    select = rows.Select(Number._meta.db)
+    where = f'"account_id" = {select(principal.account_id)}'
+    if principal.api_key_id is not None:
+        where += f' AND "api_key_id" = {select(principal.api_key_id)}'
+    found = await select.fetch(rows.Number, "number", where, select.bounded(bounds))
+    return page_from(found, page)
 
 
 async def list_audit_events(*, principal: Principal, page: PageArgs) -> Page[AuditEvent]:
@@ -87,33 +97,46 @@ async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Mod
     return row if getattr(row, "api_key_id", None) == principal.api_key_id else None
 
 
-# Batch reads for the graph's DataLoaders: one statement per batch, whatever its size.
+# Batch reads for the graph's DataLoaders: one statement per batch, whatever its size, answered
+# with plain rows (see rows.py for why).
 
 
-async def accounts_by_id(ids: Iterable[int]) -> dict[int, Account]:
-    return {row.id: row for row in await Account.filter(id__in=list(ids))}
+async def _by_id(model: type[Model], row: type[R], column: str, ids: Iterable[int]) -> list[R]:
+    select = rows.Select(model._meta.db)
+    where = f'"{column}" IN ({select.each(ids)})'
+    return await select.fetch(row, model._meta.db_table, where)
 
 
-async def api_keys_by_id(ids: Iterable[int]) -> dict[int, ApiKey]:
-    return {row.id: row for row in await ApiKey.filter(id__in=list(ids))}
+async def accounts_by_id(ids: Iterable[int]) -> dict[int, rows.Account]:
+    return {row.id: row for row in await _by_id(Account, rows.Account, "id", ids)}
 
 
-async def live_secrets_by_key(ids: Iterable[int], now: datetime) -> dict[int, list[ApiSecret]]:
-    grouped: dict[int, list[ApiSecret]] = defaultdict(list)
-    rows = await ApiSecret.filter(live_secrets_filter(now), api_key_id__in=list(ids)).order_by(
-        "created_at", "id"
+async def api_keys_by_id(ids: Iterable[int]) -> dict[int, rows.ApiKey]:
+    return {row.id: row for row in await _by_id(ApiKey, rows.ApiKey, "id", ids)}
+
+
+async def live_secrets_by_key(ids: Iterable[int], now: datetime) -> dict[int, list[rows.ApiSecret]]:
+    """Secrets that still authenticate (what auth.live_secrets_filter selects), oldest first."""
+    select = rows.Select(ApiSecret._meta.db)
+    where = (
+        f'"api_key_id" IN ({select.each(ids)}) AND "revoked_at" IS NULL '
+        f'AND ("expires_at" IS NULL OR "expires_at" > {select(now)})'
     )
-    for row in rows:
-        grouped[row.api_key_id].append(row)
+    grouped: dict[int, list[rows.ApiSecret]] = defaultdict(list)
+    oldest_first = ' ORDER BY "created_at", "id"'
+    for secret in await select.fetch(rows.ApiSecret, "api_secret", where, oldest_first):
+        grouped[secret.api_key_id].append(secret)
     return grouped
 
 
-async def messaging_by_key(ids: Iterable[int]) -> dict[int, MessagingConfig]:
-    return {row.api_key_id: row for row in await MessagingConfig.filter(api_key_id__in=list(ids))}
+async def messaging_by_key(ids: Iterable[int]) -> dict[int, rows.MessagingConfig]:
+    found = await _by_id(MessagingConfig, rows.MessagingConfig, "api_key_id", ids)
+    return {row.api_key_id: row for row in found}
 
 
-async def signature_by_key(ids: Iterable[int]) -> dict[int, SignatureConfig]:
-    return {row.api_key_id: row for row in await SignatureConfig.filter(api_key_id__in=list(ids))}
+async def signature_by_key(ids: Iterable[int]) -> dict[int, rows.SignatureConfig]:
+    found = await _by_id(SignatureConfig, rows.SignatureConfig, "api_key_id", ids)
+    return {row.api_key_id: row for row in found}
 
 
 async def steps_by_delivery(ids: Iterable[int]) -> dict[int, list[DeliveryStep]]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -11,6 +12,7 @@ from resolvers import reads
 from resolvers.deps import Deps
 
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 def _loader(
@@ -35,3 +37,33 @@ class Loaders:
         self.messaging = _loader(reads.messaging_by_key, None, cache)
         self.signature = _loader(reads.signature_by_key, None, cache)
         self.steps = _loader(reads.steps_by_delivery, list, cache)
+        self.cache = cache
+
+    async def preload_keys(self, rows: Iterable[Any], fields: Collection[str]) -> None:
+        """Settle, for a page of keys, the settings that `fields` will ask of each key: one
+        statement per kind, as the fields would send, but their resolvers then answer at once."""
+        if not self.cache:
+            return
+        by_id = {row.id: row for row in rows}
+        # Numbers and the viewer link to these same keys: they need no statement of their own.
+        self.api_key.prime_many(by_id)
+        kinds = {"secrets": self.secrets, "messaging": self.messaging, "signature": self.signature}
+        wanted = [loader.load_many(by_id) for name, loader in kinds.items() if name in fields]
+        if by_id and wanted:
+            await asyncio.gather(*wanted)
+
+
+def now_or_later(
+    loader: DataLoader[int, V], key: int, convert: Callable[[V], T]
+) -> T | Awaitable[T]:
+    """`convert` of the loaded value: at once if the loader already holds it, so the field costs
+    no task, else once it is loaded. (GraphQL resolvers may return either.)"""
+    if loader.cache:
+        future = loader.cache_map.get(key)
+        if future is not None and future.done() and future.exception() is None:
+            return convert(future.result())
+    return _converted(loader.load(key), convert)
+
+
+async def _converted(pending: Awaitable[V], convert: Callable[[V], T]) -> T:
+    return convert(await pending)

@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from graph.context import principal_of
 from graph.enums import Role
-from graph.relay import Connection, Node, page_args, to_global_id
+from graph.relay import Connection, Node, node_fields, page_args, to_global_id
 from graph.types.api_key import ApiKey
 from graph.types.audit import AuditEvent
 from graph.types.number import Number
@@ -40,6 +40,7 @@ class Account(Node):
         page = await reads.list_api_keys(
             principal=principal_of(info), page=page_args(first, after, last, before)
         )
+        await info.context.loaders.preload_keys(page.rows, node_fields(info))
         return Connection.from_page(page, ApiKey.from_row)
 
     @strawberry.field(description='Numbers the account rents ("Your numbers").')

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
 
+from graph.dataloaders import now_or_later
 from graph.enums import MessagingApi, SignatureMethod, WebhookFormat
 from graph.relay import Connection, Node, page_args, to_global_id
 from graph.types.delivery import TestDelivery
@@ -14,6 +16,7 @@ from models.credentials import ApiKey as ApiKeyRow
 from models.credentials import ApiSecret as ApiSecretRow
 from models.webhooks import MessagingConfig as MessagingRow
 from models.webhooks import SignatureConfig as SignatureRow
+from resolvers import rows
 from resolvers.reads import list_test_deliveries
 from signing.secrets import mask_hint
 
@@ -93,6 +96,10 @@ class SignatureConfig:
         )
 
 
+def _secrets(rows: list[ApiSecretRow | rows.ApiSecret]) -> list[ApiSecret]:
+    return [ApiSecret.from_row(row) for row in rows]
+
+
 @strawberry.type(description="A public identifier used in API requests, with its own settings.")
 class ApiKey(Node):
     row: strawberry.Private[ApiKeyRow]
@@ -101,18 +108,23 @@ class ApiKey(Node):
     is_primary: bool = strawberry.field(description="The account's primary key.")
     created_at: datetime = strawberry.field(description="When it was created.")
 
-    @strawberry.field(description="Live secrets, oldest first: API secret 1, then API secret 2.")
-    async def secrets(self, info: Info) -> list[ApiSecret]:
-        rows = await info.context.loaders.secrets.load(self.row.id)
-        return [ApiSecret.from_row(row) for row in rows]
+    # Sync resolvers: on a page of keys, Account.apiKeys has already loaded these.
+    @strawberry.field(
+        description="Live secrets, oldest first: API secret 1, then API secret 2.",
+        graphql_type=list[ApiSecret],
+    )
+    def secrets(self, info: Info) -> list[ApiSecret] | Awaitable[list[ApiSecret]]:
+        return now_or_later(info.context.loaders.secrets, self.row.id, _secrets)
 
-    @strawberry.field(description="Messaging API type and webhook URLs.")
-    async def messaging(self, info: Info) -> MessagingConfig:
-        return MessagingConfig.from_row(await info.context.loaders.messaging.load(self.row.id))
+    @strawberry.field(
+        description="Messaging API type and webhook URLs.", graphql_type=MessagingConfig
+    )
+    def messaging(self, info: Info) -> MessagingConfig | Awaitable[MessagingConfig]:
+        return now_or_later(info.context.loaders.messaging, self.row.id, MessagingConfig.from_row)
 
-    @strawberry.field(description="Signed webhooks settings.")
-    async def signature(self, info: Info) -> SignatureConfig:
-        return SignatureConfig.from_row(await info.context.loaders.signature.load(self.row.id))
+    @strawberry.field(description="Signed webhooks settings.", graphql_type=SignatureConfig)
+    def signature(self, info: Info) -> SignatureConfig | Awaitable[SignatureConfig]:
+        return now_or_later(info.context.loaders.signature, self.row.id, SignatureConfig.from_row)
 
     @strawberry.field(description="Test deliveries of this key, newest first.")
     async def test_deliveries(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 from strawberry.types import Info
 
+from graph.dataloaders import now_or_later
 from graph.relay import Node, to_global_id
 from graph.types.api_key import ApiKey
+from models.credentials import ApiKey as ApiKeyRow
 from models.webhooks import Number as NumberRow
+from resolvers import rows
+
+
+def _api_key(row: ApiKeyRow | rows.ApiKey | None) -> ApiKey | None:
+    return ApiKey.from_row(row) if row else None
 
 
 @strawberry.type(description='A number the account rents ("Your numbers").')
@@ -19,12 +28,14 @@ class Number(Node):
         description="Inbound webhook for this number only; overrides the key's inbound URL."
     )
 
-    @strawberry.field(description="The API key the number is linked to.")
-    async def api_key(self, info: Info) -> ApiKey | None:
+    # Sync resolver: on the dashboard, Account.apiKeys has already loaded the keys.
+    @strawberry.field(
+        description="The API key the number is linked to.", graphql_type=ApiKey | None
+    )
+    def api_key(self, info: Info) -> ApiKey | Awaitable[ApiKey | None] | None:
         if self.row.api_key_id is None:
             return None
-        row = await info.context.loaders.api_key.load(self.row.api_key_id)
-        return ApiKey.from_row(row) if row else None
+        return now_or_later(info.context.loaders.api_key, self.row.api_key_id, _api_key)
 
     @classmethod
     def from_row(cls, row: NumberRow) -> Number:
