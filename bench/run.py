@@ -127,7 +127,10 @@ async def open_bench(options: Options) -> AsyncIterator[Bench]:
                     await bench.close()
             finally:
                 if not is_sqlite(url):
-                    await get_connection("default").db_delete()
+                    connection = get_connection("default")
+                    # Our own pool holds sessions on it: DROP DATABASE waits for none.
+                    await connection.close()
+                    await connection.db_delete()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

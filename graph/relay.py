@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import OperationDefinitionNode
+from graphql.pyutils import Path
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -92,10 +94,35 @@ def page_args(
     return PageArgs(first=first, after=after, last=last, before=before)
 
 
-def node_fields(info: Info) -> set[str]:
-    """The names of the fields this connection's query selects on each node, through
-    fragments: what is worth loading for the whole page at once."""
-    return _selected_at(info.selected_fields, ("edges", "node"), top=True)
+# (operation's id, field's place in it) -> (the operation, the names): the documents are cached
+# (DocumentCache), so the same query meets the same operation object on every request.
+_NODE_FIELDS: dict[tuple[int, tuple[str, ...]], tuple[OperationDefinitionNode, frozenset[str]]] = {}
+_NODE_FIELDS_MAX = 1024
+
+
+def node_fields(info: Info) -> frozenset[str]:
+    """The names of the fields this connection's query may select on each node, through
+    fragments and whatever their directives say: what is worth loading for a page at once."""
+    operation, place = info.operation, _place(info.path)
+    cached = _NODE_FIELDS.get((id(operation), place))
+    # The identity check guards against an id reused by a newer operation.
+    if cached is not None and cached[0] is operation:
+        return cached[1]
+    names = frozenset(_selected_at(info.selected_fields, ("edges", "node"), top=True))
+    if len(_NODE_FIELDS) >= _NODE_FIELDS_MAX:
+        _NODE_FIELDS.clear()
+    _NODE_FIELDS[(id(operation), place)] = (operation, names)
+    return names
+
+
+def _place(path: Path | None) -> tuple[str, ...]:
+    """A field's place in its operation: response keys and parent types, without list indexes."""
+    place: list[str] = []
+    while path is not None:
+        if isinstance(path.key, str):
+            place.append(f"{path.typename}.{path.key}")
+        path = path.prev
+    return tuple(place)
 
 
 def _selected_at(selections: list[Selection], path: tuple[str, ...], top: bool = False) -> set[str]:

@@ -6,11 +6,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graph.document_cache import DocumentCache
 from graph.extensions import ErrorCodes
 from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
@@ -38,12 +38,7 @@ def build_schema(**overrides: Any) -> strawberry.Schema:
         if SUBSCRIPTION_TYPES
         else None,
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
-        # Factories, so each request gets fresh extension instances over the shared LRU caches.
-        extensions=[
-            ErrorCodes,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
+        extensions=[ErrorCodes, DocumentCache],
         config=StrawberryConfig(auto_camel_case=True),
         **overrides,
     )

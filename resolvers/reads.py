@@ -12,7 +12,7 @@ from models.account import Account
 from models.audit import AuditEvent
 from models.credentials import ApiKey, ApiSecret
 from models.deliveries import DeliveryStep, TestDelivery
-from models.webhooks import MessagingConfig, Number, SignatureConfig
+from models.webhooks import MessagingConfig, Number
 from resolvers import rows
 from resolvers.pagination import Page, PageArgs, page_from, paginate, window
 from resolvers.principal import Principal
@@ -53,17 +53,30 @@ async def list_api_keys(*, principal: Principal, page: PageArgs) -> Page[rows.Ap
     where = f'"account_id" = {select(principal.account_id)}'
     if principal.api_key_id is not None:
         where += f' AND "id" = {select(principal.api_key_id)}'
-    found = await select.fetch(rows.ApiKey, "api_key", where, select.bounded(bounds))
+    found = await select.fetch(rows.ApiKey, where, select.bounded(bounds))
     return page_from(found, page)
 
 
-async def list_numbers(*, principal: Principal, page: PageArgs) -> Page[rows.Number]:
+async def list_numbers(
+    *, principal: Principal, page: PageArgs, with_keys: bool = False
+) -> Page[rows.Number]:
+    """A page of numbers; `with_keys` reads each one's linked key in the same statement."""
     bounds = window(page)
     select = rows.Select(Number._meta.db)
-    where = f'"account_id" = {select(principal.account_id)}'
+    where = f'"n"."account_id" = {select(principal.account_id)}'
     if principal.api_key_id is not None:
-        where += f' AND "api_key_id" = {select(principal.api_key_id)}'
-    found = await select.fetch(rows.Number, "number", where, select.bounded(bounds))
+        where += f' AND "n"."api_key_id" = {select(principal.api_key_id)}'
+    tail = select.bounded(bounds, pk='"n"."id"')
+    if with_keys:
+        found = await select.fetch(
+            rows.Number,
+            where,
+            tail,
+            source=rows.Number.LINKED_SOURCE,
+            columns=rows.Number.LINKED_COLUMNS,
+        )
+    else:
+        found = await select.fetch(rows.Number, where, tail, source='"number" AS "n"')
     return page_from(found, page)
 
 
@@ -103,16 +116,16 @@ async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Mod
 
 async def _by_id(model: type[Model], row: type[R], column: str, ids: Iterable[int]) -> list[R]:
     select = rows.Select(model._meta.db)
-    where = f'"{column}" IN ({select.each(ids)})'
-    return await select.fetch(row, model._meta.db_table, where)
+    where = f"{column} IN ({select.each(ids)})"
+    return await select.fetch(row, where)
 
 
 async def accounts_by_id(ids: Iterable[int]) -> dict[int, rows.Account]:
-    return {row.id: row for row in await _by_id(Account, rows.Account, "id", ids)}
+    return {row.id: row for row in await _by_id(Account, rows.Account, '"id"', ids)}
 
 
 async def api_keys_by_id(ids: Iterable[int]) -> dict[int, rows.ApiKey]:
-    return {row.id: row for row in await _by_id(ApiKey, rows.ApiKey, "id", ids)}
+    return {row.id: row for row in await _by_id(ApiKey, rows.ApiKey, '"id"', ids)}
 
 
 async def live_secrets_by_key(ids: Iterable[int], now: datetime) -> dict[int, list[rows.ApiSecret]]:
@@ -124,19 +137,15 @@ async def live_secrets_by_key(ids: Iterable[int], now: datetime) -> dict[int, li
     )
     grouped: dict[int, list[rows.ApiSecret]] = defaultdict(list)
     oldest_first = ' ORDER BY "created_at", "id"'
-    for secret in await select.fetch(rows.ApiSecret, "api_secret", where, oldest_first):
+    for secret in await select.fetch(rows.ApiSecret, where, oldest_first):
         grouped[secret.api_key_id].append(secret)
     return grouped
 
 
-async def messaging_by_key(ids: Iterable[int]) -> dict[int, rows.MessagingConfig]:
-    found = await _by_id(MessagingConfig, rows.MessagingConfig, "api_key_id", ids)
-    return {row.api_key_id: row for row in found}
-
-
-async def signature_by_key(ids: Iterable[int]) -> dict[int, rows.SignatureConfig]:
-    found = await _by_id(SignatureConfig, rows.SignatureConfig, "api_key_id", ids)
-    return {row.api_key_id: row for row in found}
+async def settings_by_key(ids: Iterable[int]) -> dict[int, rows.KeySettings]:
+    """Messaging and signature configuration of each key, in one statement."""
+    found = await _by_id(MessagingConfig, rows.KeySettings, '"m"."api_key_id"', ids)
+    return {row.messaging.api_key_id: row for row in found}
 
 
 async def steps_by_delivery(ids: Iterable[int]) -> dict[int, list[DeliveryStep]]:

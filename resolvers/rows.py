@@ -20,6 +20,7 @@ from resolvers.pagination import Window
 
 
 class Record(Protocol):
+    SOURCE: ClassVar[str]  # what follows FROM
     COLUMNS: ClassVar[str]
 
     @classmethod
@@ -47,6 +48,7 @@ class Account:
     name: str
     hipaa_enabled: bool
 
+    SOURCE = '"account"'
     COLUMNS = '"id", "name", "hipaa_enabled"'
 
     @classmethod
@@ -63,6 +65,7 @@ class ApiKey:
     is_primary: bool
     created_at: datetime
 
+    SOURCE = '"api_key"'
     COLUMNS = '"id", "account_id", "key", "nickname", "is_primary", "created_at"'
 
     @classmethod
@@ -88,6 +91,7 @@ class ApiSecret:
     last_used_at: datetime | None
     expires_at: datetime | None
 
+    SOURCE = '"api_secret"'
     COLUMNS = '"id", "api_key_id", "hint", "created_at", "last_used_at", "expires_at"'
 
     @classmethod
@@ -113,11 +117,6 @@ class MessagingConfig:
     inbound_url: str | None
     version: int
 
-    COLUMNS = (
-        '"api_key_id", "api", "sms_format", "delivery_receipt_url", "inbound_sms_url", '
-        '"status_url", "inbound_url", "version"'
-    )
-
     @classmethod
     def from_db(cls, record: dict[str, Any]) -> MessagingConfig:
         return cls(
@@ -141,8 +140,6 @@ class SignatureConfig:
     secret_hint: str
     sign_sms_webhooks: bool
 
-    COLUMNS = '"api_key_id", "method", "secret_hint", "sign_sms_webhooks"'
-
     @classmethod
     def from_db(cls, record: dict[str, Any]) -> SignatureConfig:
         return cls(
@@ -154,6 +151,29 @@ class SignatureConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class KeySettings:
+    """A key's messaging and signature configuration: both one-to-one with the key, so one
+    statement reads both."""
+
+    messaging: MessagingConfig
+    signature: SignatureConfig
+
+    SOURCE = (
+        '"messaging_config" AS "m" '
+        'JOIN "signature_config" AS "s" ON "s"."api_key_id" = "m"."api_key_id"'
+    )
+    COLUMNS = (
+        '"m"."api_key_id", "m"."api", "m"."sms_format", "m"."delivery_receipt_url", '
+        '"m"."inbound_sms_url", "m"."status_url", "m"."inbound_url", "m"."version", '
+        '"s"."method", "s"."secret_hint", "s"."sign_sms_webhooks"'
+    )
+
+    @classmethod
+    def from_db(cls, record: dict[str, Any]) -> KeySettings:
+        return cls(MessagingConfig.from_db(record), SignatureConfig.from_db(record))
+
+
+@dataclass(frozen=True, slots=True)
 class Number:
     id: int
     account_id: int
@@ -161,11 +181,30 @@ class Number:
     msisdn: str
     country: str
     inbound_webhook_url: str | None
+    # The key the number links to, when it was read in the same statement (LINKED_*).
+    linked_key: ApiKey | None = None
 
+    SOURCE = '"number"'
     COLUMNS = '"id", "account_id", "api_key_id", "msisdn", "country", "inbound_webhook_url"'
+    LINKED_SOURCE = '"number" AS "n" LEFT JOIN "api_key" AS "k" ON "k"."id" = "n"."api_key_id"'
+    LINKED_COLUMNS = (
+        '"n"."id", "n"."account_id", "n"."api_key_id", "n"."msisdn", "n"."country", '
+        '"n"."inbound_webhook_url", "k"."account_id" AS "key_account_id", "k"."key", '
+        '"k"."nickname", "k"."is_primary", "k"."created_at"'
+    )
 
     @classmethod
     def from_db(cls, record: dict[str, Any]) -> Number:
+        linked = None
+        if record.get("key") is not None:
+            linked = ApiKey(
+                record["api_key_id"],
+                record["key_account_id"],
+                record["key"],
+                record["nickname"],
+                bool(record["is_primary"]),
+                when(record["created_at"]),  # type: ignore[arg-type]
+            )
         return cls(
             record["id"],
             record["account_id"],
@@ -173,6 +212,7 @@ class Number:
             record["msisdn"],
             record["country"],
             record["inbound_webhook_url"],
+            linked,
         )
 
 
@@ -195,20 +235,30 @@ class Select:
     def each(self, values: Iterable[Any]) -> str:
         return ", ".join(self(value) for value in values)
 
-    def bounded(self, bounds: Window) -> str:
+    def bounded(self, bounds: Window, pk: str = '"id"') -> str:
         """The conditions and order that cut one page out of the rows already filtered."""
         where = ""
         if bounds.above is not None:
-            where += f' AND "id" > {self(bounds.above)}'
+            where += f" AND {pk} > {self(bounds.above)}"
         if bounds.below is not None:
-            where += f' AND "id" < {self(bounds.below)}'
+            where += f" AND {pk} < {self(bounds.below)}"
         order = "DESC" if bounds.descending else "ASC"
-        return f'{where} ORDER BY "id" {order} LIMIT {self(bounds.limit)}'
+        return f"{where} ORDER BY {pk} {order} LIMIT {self(bounds.limit)}"
 
-    async def fetch(self, row: type[R], table: str, where: str, tail: str = "") -> list[R]:
-        """`row` records of `table` matching `where`; `tail` orders or limits them."""
+    async def fetch(
+        self,
+        row: type[R],
+        where: str,
+        tail: str = "",
+        *,
+        source: str | None = None,
+        columns: str | None = None,
+    ) -> list[R]:
+        """The `row` records matching `where`; `tail` orders or limits them. `source` and
+        `columns` replace the record's own, for a record read joined with another."""
+        source, columns = source or row.SOURCE, columns or row.COLUMNS
         # Only constant names and placeholders are spliced in: every value is a parameter.
-        sql = f'SELECT {row.COLUMNS} FROM "{table}" WHERE {where}{tail}'  # noqa: S608
+        sql = f"SELECT {columns} FROM {source} WHERE {where}{tail}"  # noqa: S608
         # Through the client, so the statement is logged and counted like any other.
         records = await self.db.execute_query_dict(sql, self.values)
         return [row.from_db(record) for record in records]

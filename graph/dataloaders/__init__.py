@@ -34,21 +34,24 @@ class Loaders:
         self.secrets = _loader(
             lambda ids: reads.live_secrets_by_key(ids, deps.clock()), list, cache
         )
-        self.messaging = _loader(reads.messaging_by_key, None, cache)
-        self.signature = _loader(reads.signature_by_key, None, cache)
+        # Messaging and signature configuration: one statement serves both fields.
+        self.settings = _loader(reads.settings_by_key, None, cache)
         self.steps = _loader(reads.steps_by_delivery, list, cache)
         self.cache = cache
 
     async def preload_keys(self, rows: Iterable[Any], fields: Collection[str]) -> None:
-        """Settle, for a page of keys, the settings that `fields` will ask of each key: one
-        statement per kind, as the fields would send, but their resolvers then answer at once."""
+        """Settle, for a page of keys, what `fields` will ask of each key: the statements the
+        fields would send, but sent now, so that their resolvers answer at once."""
         if not self.cache:
             return
         by_id = {row.id: row for row in rows}
         # Numbers and the viewer link to these same keys: they need no statement of their own.
         self.api_key.prime_many(by_id)
-        kinds = {"secrets": self.secrets, "messaging": self.messaging, "signature": self.signature}
-        wanted = [loader.load_many(by_id) for name, loader in kinds.items() if name in fields]
+        wanted = []
+        if "secrets" in fields:
+            wanted.append(self.secrets.load_many(by_id))
+        if "messaging" in fields or "signature" in fields:
+            wanted.append(self.settings.load_many(by_id))
         if by_id and wanted:
             await asyncio.gather(*wanted)
 

@@ -53,8 +53,12 @@ class Account(Node):
         last: int | None = None,
     ) -> Connection[Number]:
         page = await reads.list_numbers(
-            principal=principal_of(info), page=page_args(first, after, last, before)
+            principal=principal_of(info),
+            page=page_args(first, after, last, before),
+            with_keys="apiKey" in node_fields(info),
         )
+        linked = {row.linked_key.id: row.linked_key for row in page.rows if row.linked_key}
+        info.context.loaders.api_key.prime_many(linked)
         return Connection.from_page(page, Number.from_row)
 
     @strawberry.field(description="Every change and reveal, newest first.")

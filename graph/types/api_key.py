@@ -100,6 +100,14 @@ def _secrets(rows: list[ApiSecretRow | rows.ApiSecret]) -> list[ApiSecret]:
     return [ApiSecret.from_row(row) for row in rows]
 
 
+def _messaging(settings: rows.KeySettings) -> MessagingConfig:
+    return MessagingConfig.from_row(settings.messaging)
+
+
+def _signature(settings: rows.KeySettings) -> SignatureConfig:
+    return SignatureConfig.from_row(settings.signature)
+
+
 @strawberry.type(description="A public identifier used in API requests, with its own settings.")
 class ApiKey(Node):
     row: strawberry.Private[ApiKeyRow]
@@ -120,11 +128,11 @@ class ApiKey(Node):
         description="Messaging API type and webhook URLs.", graphql_type=MessagingConfig
     )
     def messaging(self, info: Info) -> MessagingConfig | Awaitable[MessagingConfig]:
-        return now_or_later(info.context.loaders.messaging, self.row.id, MessagingConfig.from_row)
+        return now_or_later(info.context.loaders.settings, self.row.id, _messaging)
 
     @strawberry.field(description="Signed webhooks settings.", graphql_type=SignatureConfig)
     def signature(self, info: Info) -> SignatureConfig | Awaitable[SignatureConfig]:
-        return now_or_later(info.context.loaders.signature, self.row.id, SignatureConfig.from_row)
+        return now_or_later(info.context.loaders.settings, self.row.id, _signature)
 
     @strawberry.field(description="Test deliveries of this key, newest first.")
     async def test_deliveries(
