@@ -216,6 +216,35 @@ class Number:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A key with one of its secrets' digest: what Basic authentication compares."""
+
+    key_id: int
+    account_id: int
+    key: str
+    is_primary: bool
+    secret_id: int
+    digest: str
+
+    SOURCE = '"api_key" AS "k" JOIN "api_secret" AS "s" ON "s"."api_key_id" = "k"."id"'
+    COLUMNS = (
+        '"k"."id" AS "key_id", "k"."account_id", "k"."key", "k"."is_primary", '
+        '"s"."id" AS "secret_id", "s"."digest"'
+    )
+
+    @classmethod
+    def from_db(cls, record: dict[str, Any]) -> Credential:
+        return cls(
+            record["key_id"],
+            record["account_id"],
+            record["key"],
+            bool(record["is_primary"]),
+            record["secret_id"],
+            record["digest"],
+        )
+
+
 class Select:
     """One statement being written: its parameters, in the connection's placeholder style."""
 

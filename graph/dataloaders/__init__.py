@@ -25,6 +25,16 @@ def _loader(
     return DataLoader(load_fn=load, cache=cache)
 
 
+def _part(whole: DataLoader[int, Any], pick: Callable[[Any], V], cache: bool) -> DataLoader[int, V]:
+    """A loader of one part of what `whole` loads, sharing its statement."""
+
+    async def load(keys: list[int]) -> list[V | None]:
+        found = await whole.load_many(keys)
+        return [None if value is None else pick(value) for value in found]
+
+    return DataLoader(load_fn=load, cache=cache)
+
+
 class Loaders:
     """One set per operation; on a WebSocket they do not cache, so no event sees stale rows."""
 
@@ -34,8 +44,10 @@ class Loaders:
         self.secrets = _loader(
             lambda ids: reads.live_secrets_by_key(ids, deps.clock()), list, cache
         )
-        # Messaging and signature configuration: one statement serves both fields.
+        # Messaging and signature configuration: one statement serves both.
         self.settings = _loader(reads.settings_by_key, None, cache)
+        self.messaging = _part(self.settings, lambda settings: settings.messaging, cache)
+        self.signature = _part(self.settings, lambda settings: settings.signature, cache)
         self.steps = _loader(reads.steps_by_delivery, list, cache)
         self.cache = cache
 

@@ -12,7 +12,7 @@ from graph.types.api_key import ApiKey
 from graph.types.audit import AuditEvent
 from graph.types.number import Number
 from models.account import Account as AccountRow
-from resolvers import reads
+from resolvers import reads, rows
 
 
 @strawberry.type(description="HIPAA compliance status; only an operator changes it.")
@@ -25,7 +25,7 @@ class Compliance:
 
 @strawberry.type(description="A customer account.")
 class Account(Node):
-    row: strawberry.Private[AccountRow]
+    row: strawberry.Private[AccountRow | rows.Account]
     name: str = strawberry.field(description="The account's name.")
 
     @strawberry.field(description="API keys the caller may see (a non-primary key sees itself).")
@@ -80,7 +80,7 @@ class Account(Node):
         return Compliance(hipaa_enabled=self.row.hipaa_enabled, notice=reads.hipaa_notice(self.row))
 
     @classmethod
-    def from_row(cls, row: AccountRow) -> Account:
+    def from_row(cls, row: AccountRow | rows.Account) -> Account:
         return cls(row=row, id=to_global_id("Account", row.id), name=row.name)
 
 

@@ -33,7 +33,7 @@ class ApiSecret(Node):
     )
 
     @classmethod
-    def from_row(cls, row: ApiSecretRow) -> ApiSecret:
+    def from_row(cls, row: ApiSecretRow | rows.ApiSecret) -> ApiSecret:
         return cls(
             id=to_global_id("ApiSecret", row.id),
             masked=mask_hint(row.hint),
@@ -68,7 +68,7 @@ class MessagingConfig:
     )
 
     @classmethod
-    def from_row(cls, row: MessagingRow) -> MessagingConfig:
+    def from_row(cls, row: MessagingRow | rows.MessagingConfig) -> MessagingConfig:
         return cls(
             api=MessagingApi(row.api.value),
             sms=SmsWebhooks(
@@ -88,7 +88,7 @@ class SignatureConfig:
     sign_sms_webhooks: bool = strawberry.field(description="Whether SMS API webhooks are signed.")
 
     @classmethod
-    def from_row(cls, row: SignatureRow) -> SignatureConfig:
+    def from_row(cls, row: SignatureRow | rows.SignatureConfig) -> SignatureConfig:
         return cls(
             method=SignatureMethod(row.method.value),
             masked_secret=mask_hint(row.secret_hint),
@@ -110,7 +110,7 @@ def _signature(settings: rows.KeySettings) -> SignatureConfig:
 
 @strawberry.type(description="A public identifier used in API requests, with its own settings.")
 class ApiKey(Node):
-    row: strawberry.Private[ApiKeyRow]
+    row: strawberry.Private[ApiKeyRow | rows.ApiKey]
     key: str = strawberry.field(description="The key itself: 8 lowercase hex characters.")
     nickname: str | None = strawberry.field(description='A name such as "Production".')
     is_primary: bool = strawberry.field(description="The account's primary key.")
@@ -148,7 +148,7 @@ class ApiKey(Node):
         return Connection.from_page(page, TestDelivery.from_row)
 
     @classmethod
-    def from_row(cls, row: ApiKeyRow) -> ApiKey:
+    def from_row(cls, row: ApiKeyRow | rows.ApiKey) -> ApiKey:
         return cls(
             row=row,
             id=to_global_id("ApiKey", row.id),

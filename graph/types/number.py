@@ -21,7 +21,7 @@ def _api_key(row: ApiKeyRow | rows.ApiKey | None) -> ApiKey | None:
 
 @strawberry.type(description='A number the account rents ("Your numbers").')
 class Number(Node):
-    row: strawberry.Private[NumberRow]
+    row: strawberry.Private[NumberRow | rows.Number]
     msisdn: str = strawberry.field(description="E.164 digits, without the plus.")
     country: str = strawberry.field(description="Two-letter country code.")
     inbound_webhook_url: str | None = strawberry.field(
@@ -38,7 +38,7 @@ class Number(Node):
         return now_or_later(info.context.loaders.api_key, self.row.api_key_id, _api_key)
 
     @classmethod
-    def from_row(cls, row: NumberRow) -> Number:
+    def from_row(cls, row: NumberRow | rows.Number) -> Number:
         return cls(
             row=row,
             id=to_global_id("Number", row.id),
