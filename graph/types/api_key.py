@@ -96,8 +96,8 @@ class SignatureConfig:
         )
 
 
-def _secrets(rows: list[ApiSecretRow | rows.ApiSecret]) -> list[ApiSecret]:
-    return [ApiSecret.from_row(row) for row in rows]
+def _secrets(found: list[ApiSecretRow | rows.ApiSecret]) -> list[ApiSecret]:
+    return [ApiSecret.from_row(row) for row in found]
 
 
 def _messaging(settings: rows.KeySettings) -> MessagingConfig:
