@@ -23,11 +23,11 @@ def _options(argv: list[str]) -> Options:
         help="PostgreSQL URL with {} for the scratch database's name (created, then dropped); "
         "default: a temporary SQLite file",
     )
-    parser.add_argument("--seconds", type=float, default=3.0, help="per round and target")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per round and target")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds, per target")
     parser.add_argument("--requests", type=int, default=50_000, help="at most, per round")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; median kept")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; median kept")
     parser.add_argument("--no-pin", action="store_true", help="do not pin client and server")
     args = parser.parse_args(argv)
     unknown = [name for name in args.sections if name not in SECTIONS]

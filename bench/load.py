@@ -1,9 +1,8 @@
-"""The load generator: keep-alive HTTP/1.1 over raw asyncio sockets, bounded in count and time.
+"""The load generator: keep-alive HTTP/1.1 over raw asyncio sockets, bounded in count and time."""
 
-Requests are pre-encoded bytes and responses are only framed (status line, Content-Length),
-so the client spends a few tens of microseconds per request; `LoadResult.client_cpu_us`
-reports exactly how many, next to the server's own CPU per request.
-"""
+# Requests are pre-encoded bytes and responses are only framed (status line, Content-Length),
+# so the client spends tens of microseconds per request; `LoadResult.client_cpu_us` reports
+# exactly how many, next to the server's own CPU per request.
 
 from __future__ import annotations
 

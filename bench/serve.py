@@ -1,8 +1,7 @@
-"""One server of the bench, run as its own process: `python -m bench.serve switchboard|rest`.
+"""One server of the bench in its own process: `python -m bench.serve switchboard|rest`."""
 
-It binds 127.0.0.1 on a port the kernel picks, prints `listening <port>` once it accepts
-connections, and serves one uvicorn worker on uvloop and httptools until it is terminated.
-"""
+# It binds 127.0.0.1 on a port the kernel picks, prints `listening <port>` once it accepts
+# connections, and serves one uvicorn worker on uvloop and httptools until it is terminated.
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Parsed and validated documents kept by query text: a dashboard's query costs its parse and
-validation once per process, not once per request."""
+"""Parsed and validated documents kept by query text, so a repeated query skips both steps."""
 
 from __future__ import annotations
 

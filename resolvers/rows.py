@@ -1,10 +1,9 @@
-"""Plain rows for the read path: small SELECTs sent as written, answered as frozen records.
+"""Plain rows for the read path: small SELECTs sent as written, answered as frozen records."""
 
-Building a Tortoise query costs several hundred µs of CPU each time, and converting a
-datetime through a model field about 10 µs; the dashboard sends the same few statements on
-every request, so its reads skip both. The records carry the model's attribute names, so
-whatever reads a model's attributes reads a record the same way.
-"""
+# Building a Tortoise query costs several hundred µs of CPU each time and converting a
+# datetime through a model field about 10 µs; the dashboard sends the same few statements on
+# every request, so its reads skip both. The records carry the models' attribute names, so
+# whatever reads a model's attributes reads a record the same way.
 
 from __future__ import annotations
 

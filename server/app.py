@@ -29,6 +29,7 @@ from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, AuthMiddleware, request
 from server.broker import InProcessBroker
 from server.graphiql import graphiql_html, graphiql_routes
 from server.health import healthz, readyz
+from server.heap import freeze_startup_heap
 from server.settings import Settings
 from signing.crypto import SecretBox
 
@@ -98,6 +99,7 @@ def create_app(
             yield
             return
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            freeze_startup_heap()
             yield
 
     middleware = [Middleware(AuthMiddleware, deps=deps)]

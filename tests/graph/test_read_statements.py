@@ -1,5 +1,4 @@
-"""What a page of keys loads ahead for its nodes: only what the query selects, through
-fragments, and the same answers whichever way a key is reached."""
+"""A page of keys loads ahead only what its nodes select, and answers as a lone key does."""
 
 from __future__ import annotations
 

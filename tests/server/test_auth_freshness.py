@@ -1,5 +1,4 @@
-"""Nothing about a credential is remembered past its validity: a revoked secret fails on the
-very next request, and a verified session token still expires on time."""
+"""No credential outlives its validity: revoked secrets and expired tokens fail at once."""
 
 from __future__ import annotations
 
