@@ -6,11 +6,14 @@ import logging
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import AuthenticationError, BadRequest
 
 log = logging.getLogger("switchboard.graphql")
+# How Strawberry's depth, alias and token limiters word their refusals.
+_LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 
 
@@ -18,6 +21,10 @@ def _code_for(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:
         # Parse and validation errors come without an original exception.
+        if any(mark in error.message for mark in _LIMIT_MARKS):
+            return "QUERY_TOO_COMPLEX"
+        if isinstance(error, GraphQLSyntaxError):
+            return "GRAPHQL_PARSE_FAILED"
         return (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
     if isinstance(original, GraphQLError):
         return (original.extensions or {}).get("code") or "BAD_USER_INPUT"
@@ -32,7 +39,7 @@ class ErrorCodes(SchemaExtension):
     """Gives each error an `extensions.code`; anything unexpected becomes INTERNAL with the
     request ID, its details only in the server log."""
 
-    def on_execute(self) -> Iterator[None]:
+    def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is None or not result.errors:

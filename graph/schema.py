@@ -6,6 +6,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -29,7 +35,21 @@ class SwitchboardSchema(strawberry.Schema):
         return None
 
 
-def build_schema(**overrides: Any) -> strawberry.Schema:
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+
+def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.Schema:
+    """The schema; with introspection off, field suggestions ("Did you mean …") go too."""
+    extensions: list[Any] = [
+        ErrorCodes,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return SwitchboardSchema(
         query=Query,
         mutation=merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None,
@@ -37,8 +57,8 @@ def build_schema(**overrides: Any) -> strawberry.Schema:
         if SUBSCRIPTION_TYPES
         else None,
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
-        extensions=[ErrorCodes],
-        config=StrawberryConfig(auto_camel_case=True),
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),
         **overrides,
     )
 

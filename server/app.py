@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
-from graph.context import Context
-from graph.schema import schema
+from graph.schema import build_schema
 from models.config import tortoise_config
-from resolvers.auth import authenticate
 from resolvers.deps import Deps
-from resolvers.errors import AuthenticationError
-from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, AuthMiddleware, request_info
+from server.auth import AuthMiddleware
 from server.broker import InProcessBroker
-from server.graphiql import graphiql_html, graphiql_routes
+from server.graphiql import graphiql_routes
 from server.health import healthz, readyz
+from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.settings import Settings
+from server.view import SwitchboardGraphQL
 from signing.crypto import SecretBox
 
 
@@ -44,53 +35,17 @@ def build_deps(settings: Settings) -> Deps:
     )
 
 
-class SwitchboardGraphQL(GraphQL):
-    """Strawberry's ASGI view with our context, WebSocket authentication and offline GraphiQL."""
-
-    def __init__(self, *, deps: Deps, settings: Settings) -> None:
-        super().__init__(
-            schema,
-            graphql_ide="graphiql",
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            connection_init_wait_timeout=timedelta(seconds=10),
-            max_subscriptions_per_connection=20,
-            allowed_origins=settings.cors_origins,
-        )
-        self.deps = deps
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        if isinstance(request, WebSocket):
-            info = request_info(request.scope, request.headers.get("x-request-id") or "ws")
-            return Context(request, None, self.deps, None, info, cache_loaders=False)
-        return Context(
-            request,
-            response,
-            self.deps,
-            request.scope.get(PRINCIPAL_KEY),
-            request.scope[REQUEST_INFO_KEY],
-        )
-
-    async def on_ws_connect(self, context: Context) -> None:
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        if not isinstance(header, str):
-            raise ConnectionRejectionError({"reason": "connectionParams.Authorization is required"})
-        try:
-            context.principal = await authenticate(deps=self.deps, header=header)
-        except AuthenticationError as exc:
-            raise ConnectionRejectionError({"reason": str(exc)}) from None
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(graphiql_html(str(request.url.path)))
-
-
 def create_app(
     settings: Settings | None = None, *, deps: Deps | None = None, init_database: bool = True
 ) -> Starlette:
     """The app; tests pass `init_database=False` and bring their own database context."""
     settings = settings or Settings.from_env()
     deps = deps or build_deps(settings)
-    graphql = SwitchboardGraphQL(deps=deps, settings=settings)
+    graphql = SwitchboardGraphQL(
+        schema=build_schema(introspection=settings.introspection),
+        deps=deps,
+        allowed_origins=settings.cors_origins,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -100,7 +55,11 @@ def create_app(
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
 
-    middleware = [Middleware(AuthMiddleware, deps=deps)]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+        Middleware(AuthMiddleware, deps=deps),
+    ]
     if settings.cors_origins:
         middleware.insert(
             0,
