@@ -66,3 +66,16 @@ class ErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": code}
             masked.append(error)
         result.errors = masked
+
+
+class OperationName(SchemaExtension):
+    """Notes the operation's name (or type) on the request, for the access log."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        note = getattr(context, "note_operation", None)
+        if note is not None:
+            ctx = self.execution_context
+            operation_type = ctx.operation_type.value if ctx.operation_type else None
+            note(ctx.operation_name or operation_type)

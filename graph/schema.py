@@ -16,7 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from graph.extensions import ErrorCodes
+from graph.extensions import ErrorCodes, OperationName
 from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
 from graph.subscriptions import SUBSCRIPTION_TYPES
@@ -44,6 +44,7 @@ def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.
     """The schema; with introspection off, field suggestions ("Did you mean …") go too."""
     extensions: list[Any] = [
         ErrorCodes,
+        OperationName,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -16,6 +16,7 @@ from models.credentials import ApiKey, ApiSecret
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError
 from resolvers.principal import Principal, Role
+from signing.secrets import is_api_key
 
 TOKEN_ISSUER = "switchboard"
 TOKEN_AUDIENCE = "switchboard-api"
@@ -62,7 +63,9 @@ def live_secrets_filter(now: datetime) -> Q:
 async def authenticate_basic(*, deps: Deps, credentials: BasicCredentials) -> Principal:
     """Check a key and secret; a primary key acts for its account, any other only for itself."""
     now = deps.clock()
-    key = await ApiKey.get_or_none(key=credentials.api_key)
+    key = None
+    if is_api_key(credentials.api_key):
+        key = await ApiKey.get_or_none(key=credentials.api_key)
     secrets = [] if key is None else await ApiSecret.filter(live_secrets_filter(now), api_key=key)
     digest = deps.box.digest(credentials.api_secret)
     # Compare against every live secret so timing does not tell which slot matched.

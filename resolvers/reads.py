@@ -16,6 +16,7 @@ from models.webhooks import MessagingConfig, Number, SignatureConfig
 from resolvers.auth import live_secrets_filter
 from resolvers.pagination import Page, PageArgs, paginate
 from resolvers.principal import Principal
+from signing.secrets import is_api_key
 
 HIPAA_NOTICE = (
     "This account has been enabled to purchase HIPAA numbers. Go to your campaign page to "
@@ -39,6 +40,8 @@ def _keys_of(principal: Principal):
 
 
 async def api_key_by_value(*, principal: Principal, key: str) -> ApiKey | None:
+    if not is_api_key(key):
+        return None
     return await _keys_of(principal).get_or_none(key=key)
 
 

@@ -19,6 +19,7 @@ from server.broker import InProcessBroker
 from server.graphiql import graphiql_routes
 from server.health import healthz, readyz
 from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
+from server.logs import AccessLogMiddleware
 from server.settings import Settings
 from server.view import SwitchboardGraphQL
 from signing.crypto import SecretBox
@@ -57,6 +58,7 @@ def create_app(
 
     middleware = [
         Middleware(SecurityHeadersMiddleware),
+        Middleware(AccessLogMiddleware),
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
         Middleware(AuthMiddleware, deps=deps),
     ]
