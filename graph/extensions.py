@@ -75,7 +75,11 @@ class OperationName(SchemaExtension):
         yield
         context = self.execution_context.context
         note = getattr(context, "note_operation", None)
-        if note is not None:
-            ctx = self.execution_context
-            operation_type = ctx.operation_type.value if ctx.operation_type else None
-            note(ctx.operation_name or operation_type)
+        ctx = self.execution_context
+        if note is None or ctx.graphql_document is None:
+            return
+        try:
+            operation_type = ctx.operation_type.value
+        except RuntimeError:  # several operations and no operation name chosen
+            operation_type = None
+        note(ctx.operation_name or operation_type)
