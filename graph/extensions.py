@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
@@ -41,8 +42,15 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
+        self._give_codes(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Subscription events bypass on_execute: each streamed result is coded here.
+        self._give_codes(result)
+        yield
+
+    def _give_codes(self, result: Any) -> None:
+        if result is None or not getattr(result, "errors", None):
             return
         context = self.execution_context.context
         request_id = getattr(getattr(context, "request_info", None), "request_id", None)

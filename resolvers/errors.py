@@ -29,6 +29,16 @@ class DomainError(Exception):
         self.field = field
 
 
+class DomainErrors(DomainError):
+    """Several fields broke their rules at once; each error names its own field."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        if not errors:
+            raise ValueError("DomainErrors needs at least one error")
+        super().__init__(errors[0].code, errors[0].message, errors[0].field)
+        self.errors = list(errors)
+
+
 class AuthenticationError(Exception):
     """Credentials were given but are wrong, expired or malformed; the message is safe to show."""
 

@@ -13,22 +13,30 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from graph.schema import build_schema
 from models.config import tortoise_config
-from resolvers.deps import Deps
+from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
 from server.broker import InProcessBroker
 from server.graphiql import graphiql_routes
 from server.health import healthz, readyz
 from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.logs import AccessLogMiddleware
+from server.redis_broker import RedisBroker
 from server.settings import Settings
 from server.view import SwitchboardGraphQL
 from signing.crypto import SecretBox
 
 
+def build_broker(settings: Settings) -> EventBroker:
+    """Redis when REDIS_URL is set (events cross replicas), else in-process (one replica)."""
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix)
+    return InProcessBroker()
+
+
 def build_deps(settings: Settings) -> Deps:
     return Deps(
         box=SecretBox(settings.master_key),
-        broker=InProcessBroker(),
+        broker=build_broker(settings),
         max_api_keys=settings.max_api_keys,
         session_ttl_seconds=settings.session_ttl_seconds,
         allow_private_webhooks=settings.allow_private_webhooks,
@@ -36,11 +44,18 @@ def build_deps(settings: Settings) -> Deps:
     )
 
 
+async def _close_broker(broker: EventBroker) -> None:
+    close = getattr(broker, "close", None)
+    if close is not None:
+        await close()
+
+
 def create_app(
     settings: Settings | None = None, *, deps: Deps | None = None, init_database: bool = True
 ) -> Starlette:
     """The app; tests pass `init_database=False` and bring their own database context."""
     settings = settings or Settings.from_env()
+    owns_broker = deps is None
     deps = deps or build_deps(settings)
     graphql = SwitchboardGraphQL(
         schema=build_schema(introspection=settings.introspection),
@@ -50,10 +65,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not init_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with contextlib.AsyncExitStack() as stack:
+            if owns_broker:
+                # A caller that brings its own Deps owns (and closes) its broker.
+                stack.push_async_callback(_close_broker, deps.broker)
+            if init_database:
+                await stack.enter_async_context(
+                    RegisterTortoise(app, config=tortoise_config(settings.database_url))
+                )
             yield
 
     middleware = [

@@ -35,6 +35,7 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    redis_prefix: str = "switchboard:"
     master_key: bytes = field(default=b"", repr=False)
     allow_private_webhooks: bool = False
     cors_origins: tuple[str, ...] = ()
@@ -57,6 +58,7 @@ class Settings:
         return cls(
             database_url=database_url,
             redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("SWITCHBOARD_REDIS_PREFIX") or "switchboard:",
             master_key=_master_key(env, database_url, data_dir),
             allow_private_webhooks=_flag(env, "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") or dev,
             cors_origins=tuple(

@@ -73,3 +73,19 @@ async def graphql_ws(base_url: str, **connect_args: Any) -> AsyncIterator[GraphQ
         url, subprotocols=["graphql-transport-ws"], **connect_args
     ) as socket:
         yield GraphQLWebSocket(socket)
+
+
+async def wait_subscribed(broker: Any, channel: str, count: int = 1) -> None:
+    """Until the broker knows of `count` subscriptions: a WebSocket subscribe has no ack."""
+    for _ in range(1000):
+        if await broker.subscribers(channel) >= count:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no subscriber appeared on {channel}")
+
+
+async def next_payload(ws: GraphQLWebSocket, op_id: str) -> dict[str, Any]:
+    message = await ws.receive()
+    assert message["id"] == op_id, message
+    assert message["type"] == "next", message
+    return message["payload"]
