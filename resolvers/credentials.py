@@ -17,6 +17,7 @@ Rules a reviewer should know (SPEC §1, §5):
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -266,7 +267,7 @@ async def reveal_secret(
     limiter = deps.credential_limits.reveals
     who = f"{principal.account_id}:{principal.actor}"
     if not limiter.allow(who, now):
-        wait = int(limiter.retry_after(who, now)) + 1
+        wait = math.ceil(limiter.retry_after(who, now))
         raise DomainError(
             ErrorCode.RATE_LIMITED, f"Too many reveals; try again in {wait} seconds.", None
         )

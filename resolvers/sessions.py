@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,7 +49,7 @@ async def create_session(
     if waits:
         raise DomainError(
             ErrorCode.RATE_LIMITED,
-            f"Too many failed attempts; try again in {int(max(waits)) + 1} seconds.",
+            f"Too many failed attempts; try again in {math.ceil(max(waits))} seconds.",
             None,
         )
     try:
