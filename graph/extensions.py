@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -12,6 +13,20 @@ from resolvers.errors import AuthenticationError, BadRequest
 
 log = logging.getLogger("switchboard.graphql")
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
+# graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
+# would echo a login's or a chosen secret back into errors (and anything that logs them): keep
+# the reason, drop the value.
+_ECHOED_VALUES = (
+    (re.compile(r"(?s),? [Ff]ound: .*$"), "."),
+    (re.compile(r"(?s)(cannot represent [^:]*value): .*$"), r"\1."),
+    (re.compile(r"(?s)\bValue .* does not exist in"), "The value given does not exist in"),
+)
+
+
+def without_echoed_values(message: str) -> str:
+    for pattern, replacement in _ECHOED_VALUES:
+        message = pattern.sub(replacement, message)
+    return message.replace("?.", "?")
 
 
 def _code_for(error: GraphQLError) -> str | None:
@@ -31,6 +46,11 @@ def _code_for(error: GraphQLError) -> str | None:
 class ErrorCodes(SchemaExtension):
     """Gives each error an `extensions.code`; anything unexpected becomes INTERNAL with the
     request ID, its details only in the server log."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            error.message = without_echoed_values(error.message)
 
     def on_execute(self) -> Iterator[None]:
         yield
@@ -56,6 +76,7 @@ class ErrorCodes(SchemaExtension):
                     extensions={"code": "INTERNAL", "requestId": request_id},
                 )
             else:
+                error.message = without_echoed_values(error.message)
                 error.extensions = {**(error.extensions or {}), "code": code}
             masked.append(error)
         result.errors = masked
