@@ -26,6 +26,7 @@ from resolvers.auth import authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, AuthMiddleware, request_info
+from server.background import background_jobs
 from server.broker import InProcessBroker
 from server.graphiql import graphiql_html, graphiql_routes
 from server.health import healthz, readyz
@@ -85,19 +86,30 @@ class SwitchboardGraphQL(GraphQL):
 
 
 def create_app(
-    settings: Settings | None = None, *, deps: Deps | None = None, init_database: bool = True
+    settings: Settings | None = None,
+    *,
+    deps: Deps | None = None,
+    init_database: bool = True,
+    background: bool | None = None,
 ) -> Starlette:
-    """The app; tests pass `init_database=False` and bring their own database context."""
+    """The app; tests pass `init_database=False` and bring their own database context.
+    Background jobs run when the app owns its database, unless `background` says otherwise."""
     settings = settings or Settings.from_env()
     deps = deps or build_deps(settings)
     graphql = SwitchboardGraphQL(deps=deps, settings=settings)
+    run_background = init_database if background is None else background
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not init_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with contextlib.AsyncExitStack() as stack:
+            if init_database:
+                config = tortoise_config(settings.database_url)
+                await stack.enter_async_context(RegisterTortoise(app, config=config))
+            if run_background and settings.expiry_sweep_seconds > 0:
+                jobs = background_jobs(
+                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
+                )
+                await stack.enter_async_context(jobs)
             yield
 
     middleware = [Middleware(AuthMiddleware, deps=deps)]
