@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -85,6 +86,27 @@ class SwitchboardGraphQL(GraphQL):
         return HTMLResponse(graphiql_html(str(request.url.path)))
 
 
+def _lifespan(
+    settings: Settings, deps: Deps, *, init_database: bool, background: bool
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The database connection and the background jobs, for as long as the app runs."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if init_database:
+                config = tortoise_config(settings.database_url)
+                await stack.enter_async_context(RegisterTortoise(app, config=config))
+            if background and settings.expiry_sweep_seconds > 0:
+                jobs = background_jobs(
+                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
+                )
+                await stack.enter_async_context(jobs)
+            yield
+
+    return lifespan
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -97,21 +119,12 @@ def create_app(
     settings = settings or Settings.from_env()
     deps = deps or build_deps(settings)
     graphql = SwitchboardGraphQL(deps=deps, settings=settings)
-    run_background = init_database if background is None else background
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            if init_database:
-                config = tortoise_config(settings.database_url)
-                await stack.enter_async_context(RegisterTortoise(app, config=config))
-            if run_background and settings.expiry_sweep_seconds > 0:
-                jobs = background_jobs(
-                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
-                )
-                await stack.enter_async_context(jobs)
-            yield
-
+    lifespan = _lifespan(
+        settings,
+        deps,
+        init_database=init_database,
+        background=init_database if background is None else background,
+    )
     middleware = [Middleware(AuthMiddleware, deps=deps)]
     if settings.cors_origins:
         middleware.insert(

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from pathlib import Path
 
 import pytest
 
 from models.audit import AuditEvent
 from models.credentials import ApiSecret
+from models.migrate import apply_migrations
+from resolvers import provisioning
 from resolvers.deps import Deps
 from server.app import create_app
 from server.background import periodically
 from server.settings import Settings
-from tests.conftest import Seeded
+from tests.conftest import TEST_MASTER_KEY, Seeded
 
 
 async def test_runs_now_and_again_until_stopped() -> None:
@@ -98,3 +101,19 @@ async def test_no_sweep_without_an_own_database_or_when_disabled(
             await asyncio.sleep(0)
     assert not await AuditEvent.exists(action="api_secret.expire")
     assert not any("expiry_recorded" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_app_with_its_own_database_sweeps_by_default(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'switchboard.sqlite3'}"
+    await apply_migrations(url)
+    settings = Settings(database_url=url, master_key=TEST_MASTER_KEY, expiry_sweep_seconds=1)
+    app = create_app(settings)
+    deps = app.state.deps
+    async with app.router.lifespan_context(app):
+        _, key, _ = await provisioning.create_account(deps=deps, name="Own database")
+        await ApiSecret.filter(api_key_id=key.id).update(expires_at=deps.clock())
+        for _ in range(500):
+            if await AuditEvent.exists(action="api_secret.expire", api_key_id=key.id):
+                break
+            await asyncio.sleep(0.01)
+        assert await AuditEvent.filter(action="api_secret.expire").count() == 1
