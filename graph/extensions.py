@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,20 @@ log = logging.getLogger("switchboard.graphql")
 # How Strawberry's depth, alias and token limiters word their refusals.
 _LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
+# graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
+# would echo a login's or a chosen secret back into errors (and anything that logs them): keep
+# the reason, drop the value.
+_ECHOED_VALUES = (
+    (re.compile(r"(?s),? [Ff]ound: .*$"), "."),
+    (re.compile(r"(?s)(cannot represent [^:]*value): .*$"), r"\1."),
+    (re.compile(r"(?s)\bValue .* does not exist in"), "The value given does not exist in"),
+)
+
+
+def without_echoed_values(message: str) -> str:
+    for pattern, replacement in _ECHOED_VALUES:
+        message = pattern.sub(replacement, message)
+    return message.replace("?.", "?")
 
 
 def _code_for(error: GraphQLError) -> str | None:
@@ -71,6 +86,7 @@ class ErrorCodes(SchemaExtension):
                     extensions={"code": "INTERNAL", "requestId": request_id},
                 )
             else:
+                error.message = without_echoed_values(error.message)
                 error.extensions = {**(error.extensions or {}), "code": code}
             masked.append(error)
         result.errors = masked

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from resolvers.ratelimit import CredentialLimits
 from signing.crypto import SecretBox
 
 
@@ -50,3 +51,4 @@ class Deps:
     allow_private_webhooks: bool = False
     webhook_issuer: str = "Vonage"
     last_used: LastUsedThrottle = field(default_factory=LastUsedThrottle)
+    credential_limits: CredentialLimits = field(default_factory=CredentialLimits)

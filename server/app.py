@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,6 +16,7 @@ from graph.schema import build_schema
 from models.config import tortoise_config
 from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
+from server.background import background_jobs
 from server.broker import InProcessBroker
 from server.graphiql import graphiql_routes
 from server.health import healthz, readyz
@@ -50,18 +52,10 @@ async def _close_broker(broker: EventBroker) -> None:
         await close()
 
 
-def create_app(
-    settings: Settings | None = None, *, deps: Deps | None = None, init_database: bool = True
-) -> Starlette:
-    """The app; tests pass `init_database=False` and bring their own database context."""
-    settings = settings or Settings.from_env()
-    owns_broker = deps is None
-    deps = deps or build_deps(settings)
-    graphql = SwitchboardGraphQL(
-        schema=build_schema(introspection=settings.introspection),
-        deps=deps,
-        allowed_origins=settings.cors_origins,
-    )
+def _lifespan(
+    settings: Settings, deps: Deps, *, init_database: bool, background: bool, owns_broker: bool
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The database connection, the broker and the background jobs, while the app runs."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,11 +64,42 @@ def create_app(
                 # A caller that brings its own Deps owns (and closes) its broker.
                 stack.push_async_callback(_close_broker, deps.broker)
             if init_database:
-                await stack.enter_async_context(
-                    RegisterTortoise(app, config=tortoise_config(settings.database_url))
+                config = tortoise_config(settings.database_url)
+                await stack.enter_async_context(RegisterTortoise(app, config=config))
+            if background and settings.expiry_sweep_seconds > 0:
+                jobs = background_jobs(
+                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
                 )
+                await stack.enter_async_context(jobs)
             yield
 
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    deps: Deps | None = None,
+    init_database: bool = True,
+    background: bool | None = None,
+) -> Starlette:
+    """The app; tests pass `init_database=False` and bring their own database context.
+    Background jobs run when the app owns its database, unless `background` says otherwise."""
+    settings = settings or Settings.from_env()
+    owns_broker = deps is None
+    deps = deps or build_deps(settings)
+    graphql = SwitchboardGraphQL(
+        schema=build_schema(introspection=settings.introspection),
+        deps=deps,
+        allowed_origins=settings.cors_origins,
+    )
+    lifespan = _lifespan(
+        settings,
+        deps,
+        init_database=init_database,
+        background=init_database if background is None else background,
+        owns_broker=owns_broker,
+    )
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(AccessLogMiddleware),

@@ -47,6 +47,8 @@ class Settings:
     session_ttl_seconds: int = 3600
     max_api_keys: int = 10
     webhook_issuer: str = "Vonage"
+    # How often each replica records secrets that expired (audit + live event); 0 disables.
+    expiry_sweep_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,6 +74,7 @@ class Settings:
             session_ttl_seconds=_int(env, "SWITCHBOARD_SESSION_TTL", 3600),
             max_api_keys=_int(env, "SWITCHBOARD_MAX_API_KEYS", 10),
             webhook_issuer=env.get("SWITCHBOARD_WEBHOOK_ISSUER") or "Vonage",
+            expiry_sweep_seconds=_int(env, "SWITCHBOARD_EXPIRY_SWEEP_SECONDS", 30),
         )
 
 

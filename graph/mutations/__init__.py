@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from graph.mutations.credential_mutations import CredentialMutations
 from graph.mutations.webhook_mutations import WebhookMutations
 
 # Each domain adds its class here; schema.py merges them into one `Mutation`.
-MUTATION_TYPES: tuple[type, ...] = (WebhookMutations,)
+MUTATION_TYPES: tuple[type, ...] = (CredentialMutations, WebhookMutations)
