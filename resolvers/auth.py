@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 
 from models.credentials import ApiKey, ApiSecret
 from resolvers.deps import Deps
-from resolvers.errors import AuthenticationError
+from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.principal import Principal, Role
 from signing.secrets import is_api_key
 
@@ -146,9 +146,31 @@ def _optional_int(value: object) -> int | None:
     return value
 
 
-async def authenticate(*, deps: Deps, header: str) -> Principal:
-    """The principal an Authorization header stands for, or AuthenticationError."""
-    credentials = parse_authorization(header)
-    if isinstance(credentials, BearerToken):
-        return authenticate_session(deps=deps, token=credentials.token)
-    return await authenticate_basic(deps=deps, credentials=credentials)
+async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
+    """The principal an Authorization header stands for, or AuthenticationError.
+
+    Failures count per client address and per API key; past either limit the answer is
+    TooManyAttempts, even for right credentials, so guessing cannot go on by trying harder."""
+    limits = deps.credential_limits
+    now = deps.clock()
+    address_key = f"address:{client_address or 'unknown'}"
+    try:
+        credentials = parse_authorization(header)
+    except AuthenticationError:
+        limits.auth_failures_by_address.hit(address_key, now)
+        raise
+    api_key = credentials.api_key if isinstance(credentials, BasicCredentials) else None
+    waits = [limits.auth_failures_by_address.retry_after(address_key, now)]
+    if api_key is not None:
+        waits.append(limits.auth_failures_by_key.retry_after(f"key:{api_key}", now))
+    if max(waits) > 0:
+        raise TooManyAttempts(max(waits))
+    try:
+        if isinstance(credentials, BearerToken):
+            return authenticate_session(deps=deps, token=credentials.token)
+        return await authenticate_basic(deps=deps, credentials=credentials)
+    except AuthenticationError:
+        limits.auth_failures_by_address.hit(address_key, now)
+        if api_key is not None:
+            limits.auth_failures_by_key.hit(f"key:{api_key}", now)
+        raise

@@ -43,6 +43,14 @@ class AuthenticationError(Exception):
     """Credentials were given but are wrong, expired or malformed; the message is safe to show."""
 
 
+class TooManyAttempts(Exception):
+    """Too many failed attempts from this address or against this key; try after a while."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Too many failed authentication attempts; try again later.")
+        self.retry_after = retry_after
+
+
 class BadRequest(Exception):
     """The request itself is malformed (e.g. a page size out of range); safe to show."""
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -21,8 +19,6 @@ from resolvers.principal import Principal, RequestInfo
 from resolvers.provisioning import signature_context
 from signing.secrets import generate_signature_secret, mask_hint, secret_hint
 
-REVEALS_PER_WINDOW = 10
-REVEAL_WINDOW_SECONDS = 60.0
 _PUBLIC_NAMES = {"method": "method", "sign_sms_webhooks": "signSmsWebhooks"}
 
 
@@ -32,38 +28,6 @@ class SignatureResult:
     signature: SignatureConfig
     # Only for a rotation or a reveal; never stored, logged or audited.
     secret_plaintext: str | None = None
-
-
-class _SlidingWindow:
-    """At most `limit` events per caller in any `seconds`-long window, counted in this process."""
-
-    _MAX_TRACKED = 10_000
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self._events: dict[str, deque[datetime]] = {}
-
-    def allow(self, who: str, now: datetime) -> bool:
-        recent = self._events.setdefault(who, deque())
-        while recent and (now - recent[0]).total_seconds() >= self.seconds:
-            recent.popleft()
-        if len(recent) >= self.limit:
-            return False
-        recent.append(now)
-        if len(self._events) > self._MAX_TRACKED:
-            self._forget_idle(now)
-        return True
-
-    def _forget_idle(self, now: datetime) -> None:
-        for who, recent in list(self._events.items()):
-            if not recent or (now - recent[-1]).total_seconds() >= self.seconds:
-                del self._events[who]
-
-
-# Per process: with several replicas a caller gets this many per replica, which is still a
-# brake on scripted scraping; every reveal is audited whichever replica served it.
-_reveals = _SlidingWindow(REVEALS_PER_WINDOW, REVEAL_WINDOW_SECONDS)
 
 
 async def update_signature_settings(
@@ -159,11 +123,12 @@ async def reveal_signature_secret(
     """The signature secret in plaintext, for an ADMIN, audited and rate-limited."""
     require_admin(principal)
     key = await owned_api_key(principal=principal, api_key_id=api_key_id)
-    if not _reveals.allow(f"{principal.account_id}:{principal.actor}", deps.clock()):
+    limiter = deps.credential_limits.signature_reveals
+    if not limiter.allow(f"{principal.account_id}:{principal.actor}", deps.clock()):
         raise DomainError(
             ErrorCode.RATE_LIMITED,
-            f"At most {REVEALS_PER_WINDOW} signature secret reveals per "
-            f"{REVEAL_WINDOW_SECONDS:g} seconds; wait a moment and try again.",
+            f"At most {limiter.limit} signature secret reveals per "
+            f"{limiter.window.total_seconds():g} seconds; wait a moment and try again.",
         )
     config = await SignatureConfig.get(api_key_id=key.id)
     plaintext = deps.box.decrypt(config.secret_ciphertext, context=signature_context(key.key))

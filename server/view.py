@@ -18,7 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from graph.context import Context
 from resolvers.auth import authenticate
 from resolvers.deps import Deps
-from resolvers.errors import AuthenticationError
+from resolvers.errors import AuthenticationError, TooManyAttempts
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
 from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, response_media_type
@@ -97,8 +97,10 @@ class SwitchboardGraphQL(GraphQL):
         if not isinstance(header, str):
             raise ConnectionRejectionError({"reason": "connectionParams.Authorization is required"})
         try:
-            context.principal = await authenticate(deps=self.deps, header=header)
-        except AuthenticationError as exc:
+            context.principal = await authenticate(
+                deps=self.deps, header=header, client_address=context.request_info.client_address
+            )
+        except (AuthenticationError, TooManyAttempts) as exc:
             raise ConnectionRejectionError({"reason": str(exc)}) from None
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -14,7 +14,6 @@ from models.webhooks import SignatureConfig
 from resolvers.deps import Deps
 from resolvers.principal import Role
 from resolvers.provisioning import signature_context
-from resolvers.signature import REVEALS_PER_WINDOW
 from tests.conftest import Seeded, gql, seed_account
 
 SIGNATURE = "signature { method maskedSecret signSmsWebhooks }"
@@ -126,7 +125,8 @@ async def test_reveals_are_rate_limited_per_caller(
 ) -> None:
     now = deps.clock()
     deps.clock = lambda: now
-    for _ in range(REVEALS_PER_WINDOW):
+    allowed = deps.credential_limits.signature_reveals.limit
+    for _ in range(allowed):
         ok = await call(client, REVEAL, seeded.basic, apiKeyId=key_id(seeded))
         assert ok["secretPlaintext"]
     limited = await call(client, REVEAL, seeded.basic, apiKeyId=key_id(seeded))
@@ -139,7 +139,7 @@ async def test_reveals_are_rate_limited_per_caller(
     again = await call(client, REVEAL, seeded.basic, apiKeyId=key_id(seeded))
     assert again["secretPlaintext"]
     count = await AuditEvent.filter(action="signature_secret.reveal").count()
-    assert count == REVEALS_PER_WINDOW + 2
+    assert count == allowed + 2
 
 
 async def test_foreign_keys_are_not_found_for_every_signature_mutation(
