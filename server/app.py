@@ -29,7 +29,9 @@ from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, AuthMiddleware, request
 from server.broker import InProcessBroker
 from server.graphiql import graphiql_html, graphiql_routes
 from server.health import healthz, readyz
+from server.sender import HttpxWebhookSender
 from server.settings import Settings
+from server.tasks import BackgroundTasks
 from signing.crypto import SecretBox
 
 
@@ -41,6 +43,14 @@ def build_deps(settings: Settings) -> Deps:
         session_ttl_seconds=settings.session_ttl_seconds,
         allow_private_webhooks=settings.allow_private_webhooks,
         webhook_issuer=settings.webhook_issuer,
+        webhook_sender=HttpxWebhookSender(
+            connect_timeout=settings.webhook_connect_timeout_seconds,
+            total_timeout=settings.webhook_total_timeout_seconds,
+        ),
+        delivery_tasks=BackgroundTasks(),
+        delivery_attempts=settings.delivery_attempts,
+        delivery_backoff_seconds=settings.delivery_backoff_seconds,
+        max_deliveries_in_flight=settings.max_deliveries_in_flight,
     )
 
 
@@ -92,13 +102,20 @@ def create_app(
     deps = deps or build_deps(settings)
     graphql = SwitchboardGraphQL(deps=deps, settings=settings)
 
+    async def stop_deliveries() -> None:
+        # Before the database closes: an interrupted delivery still stores its final step.
+        if isinstance(deps.delivery_tasks, BackgroundTasks):
+            await deps.delivery_tasks.close(settings.delivery_shutdown_grace_seconds)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not init_database:
             yield
+            await stop_deliveries()
             return
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
+            await stop_deliveries()
 
     middleware = [Middleware(AuthMiddleware, deps=deps)]
     if settings.cors_origins:
