@@ -2,5 +2,7 @@
 
 from __future__ import annotations
 
+from graph.mutations.delivery_mutations import DeliveryMutations
+
 # Each domain adds its class here; schema.py merges them into one `Mutation`.
-MUTATION_TYPES: tuple[type, ...] = ()
+MUTATION_TYPES: tuple[type, ...] = (DeliveryMutations,)
