@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from datetime import timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -16,7 +15,12 @@ from models.deliveries import DeliveryStep, TestDelivery
 from models.enums import DeliveryStatus, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads
-from resolvers.delivery_run import run_delivery, step_from_message
+from resolvers.delivery_run import (
+    STALE_AFTER,
+    close_if_abandoned,
+    run_delivery,
+    step_from_message,
+)
 from resolvers.deps import Deps
 from resolvers.effective import effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
@@ -24,10 +28,6 @@ from resolvers.events import delivery_channel
 from resolvers.principal import Principal
 from signing.urls import UrlRuleError, check_webhook_url
 
-# A PENDING delivery older than this no longer counts as in flight: the longest delivery
-# (3 attempts of 15 s plus back-off) ends long before, so such a row was left by a process
-# that died mid-delivery, and it must not hold the account's limit forever.
-STALE_AFTER = timedelta(minutes=10)
 # How long a follower waits for a live step before it re-reads the stored ones, so a lost
 # broker message (or a publisher that failed to publish) delays it rather than stalls it.
 FOLLOW_RECHECK_SECONDS = 5.0
@@ -186,6 +186,7 @@ async def _create_pending(
         in_flight = await TestDelivery.filter(
             account_id=key.account_id,
             status=DeliveryStatus.PENDING,
+            # A row a dead process left PENDING must not hold the limit forever.
             created_at__gte=deps.clock() - STALE_AFTER,
         ).count()
         if in_flight >= deps.max_deliveries_in_flight:
@@ -230,6 +231,7 @@ async def _follow(
                         waiting = asyncio.create_task(_next_message(live))
                     done, _ = await asyncio.wait({waiting}, timeout=FOLLOW_RECHECK_SECONDS)
                     if not done:
+                        await close_if_abandoned(deps=deps, delivery_id=delivery_id)
                         break
                     step = step_from_message(waiting.result())
                     waiting = None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.credentials import ApiKey
@@ -29,6 +31,9 @@ log = logging.getLogger("switchboard.deliveries")
 SAMPLE_HANDSET = "447700900999"
 SAMPLE_ACCOUNT_NUMBER = "447700900000"
 RETRIED_FAILURES = frozenset({FailureCode.CONNECT_FAILED, FailureCode.CONNECT_TIMEOUT})
+# A PENDING delivery older than this was left by a process that died mid-delivery: the
+# longest real one (3 attempts of 15 s plus back-off) ends long before.
+STALE_AFTER = timedelta(minutes=10)
 
 
 def step_message(step: DeliveryStep) -> dict[str, Any]:
@@ -157,6 +162,27 @@ async def run_delivery(*, deps: Deps, delivery_id: int) -> None:
                 "An internal error stopped this delivery.",
                 error_code=FailureCode.INTERNAL,
             )
+
+
+async def close_if_abandoned(*, deps: Deps, delivery_id: int) -> bool:
+    """End a delivery whose process died mid-way with a final INTERRUPTED step, so nobody
+    follows it forever; False if it is finished or may still be running."""
+    delivery = await TestDelivery.get(id=delivery_id)
+    if delivery.status is not DeliveryStatus.PENDING:
+        return False
+    if delivery.created_at > deps.clock() - STALE_AFTER:
+        return False
+    last = await DeliveryStep.filter(delivery_id=delivery_id).order_by("-sequence").first()
+    recorder = StepRecorder(deps, delivery)
+    recorder.sequence = last.sequence if last else 0
+    # Another follower may close it first: the unique sequence refuses the second copy.
+    with contextlib.suppress(IntegrityError):
+        await recorder.finish(
+            DeliveryStatus.FAILED,
+            "The server running this delivery stopped before it finished; redeliver it.",
+            error_code=FailureCode.INTERRUPTED,
+        )
+    return True
 
 
 async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -> None:

@@ -15,7 +15,7 @@ from models import deliveries as stored
 from models.account import Account
 from models.enums import DeliveryStatus, WebhookEvent
 from resolvers import deliveries, provisioning
-from resolvers.delivery_run import judge
+from resolvers.delivery_run import STALE_AFTER, judge
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.webhook_sender import AttemptOutcome
 from server.tasks import BackgroundTasks
@@ -67,7 +67,7 @@ async def test_pending_deliveries_count_until_they_are_stale(delivery_env: MakeE
         await start()
     assert refused.value.code is ErrorCode.RATE_LIMITED
     # A row left PENDING by a process that died long ago no longer holds the limit.
-    long_ago = env.deps.clock() - deliveries.STALE_AFTER - timedelta(seconds=1)
+    long_ago = env.deps.clock() - STALE_AFTER - timedelta(seconds=1)
     await stored.TestDelivery.filter(id=first.id).update(created_at=long_ago)
     await start()
     # Finished deliveries never count.
@@ -158,6 +158,42 @@ async def test_a_follower_still_sees_every_step_when_live_events_are_lost(
         ]
     assert [step.sequence for step in steps] == list(range(1, 8))
     assert steps[-1].final and steps[-1].status is DeliveryStatus.SUCCEEDED
+
+
+async def test_following_a_delivery_whose_process_died_ends_it_interrupted(
+    delivery_env: MakeEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deliveries, "FOLLOW_RECHECK_SECONDS", 0.02)
+    env = delivery_env()
+    seeded = await env.seed()
+    delivery = await deliveries.start_test_delivery(
+        deps=env.deps,
+        principal=seeded.principal(),
+        api_key_id=seeded.api_key_id,
+        event=WebhookEvent.MESSAGE_STATUS,
+        url="https://hooks.example.com/status",
+    )
+    # Never launched: as if its process died right after storing the first step.
+    await stored.DeliveryStep.create(
+        delivery_id=delivery.id,
+        sequence=1,
+        kind="STARTED",
+        at=env.deps.clock(),
+        status=DeliveryStatus.PENDING,
+    )
+    steps = deliveries.delivery_steps(
+        deps=env.deps, principal=seeded.principal(), delivery_id=delivery.id
+    )
+    first = await anext(steps)
+    assert first.sequence == 1
+    long_ago = env.deps.clock() - STALE_AFTER - timedelta(seconds=1)
+    await stored.TestDelivery.filter(id=delivery.id).update(created_at=long_ago)
+    final = await anext(steps)
+    assert (final.sequence, final.error_code, final.final) == (2, "INTERRUPTED", True)
+    with pytest.raises(StopAsyncIteration):
+        await anext(steps)
+    await delivery.refresh_from_db()
+    assert delivery.status is DeliveryStatus.FAILED
 
 
 async def test_the_task_registry_refuses_work_once_closed() -> None:
