@@ -167,7 +167,7 @@ async def test_redirects_are_reported_not_followed() -> None:
 
 async def test_a_slow_receiver_times_out() -> None:
     async with receiver(Answer(gate=asyncio.Event())) as rx:
-        outcome, steps = await attempt(HttpxWebhookSender(total_timeout=0.2), post(rx.url()))
+        outcome, steps = await attempt(HttpxWebhookSender(total_timeout=0.5), post(rx.url()))
     assert outcome.error_code == "TIMEOUT"
     assert kinds(steps) == [Kind.RESOLVED, Kind.CONNECTED, Kind.REQUEST_SENT]
 
