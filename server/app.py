@@ -23,7 +23,9 @@ from server.health import healthz, readyz
 from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.logs import AccessLogMiddleware
 from server.redis_broker import RedisBroker
+from server.sender import HttpxWebhookSender
 from server.settings import Settings
+from server.tasks import BackgroundTasks
 from server.view import SwitchboardGraphQL
 from signing.crypto import SecretBox
 
@@ -43,6 +45,14 @@ def build_deps(settings: Settings) -> Deps:
         session_ttl_seconds=settings.session_ttl_seconds,
         allow_private_webhooks=settings.allow_private_webhooks,
         webhook_issuer=settings.webhook_issuer,
+        webhook_sender=HttpxWebhookSender(
+            connect_timeout=settings.webhook_connect_timeout_seconds,
+            total_timeout=settings.webhook_total_timeout_seconds,
+        ),
+        delivery_tasks=BackgroundTasks(),
+        delivery_attempts=settings.delivery_attempts,
+        delivery_backoff_seconds=settings.delivery_backoff_seconds,
+        max_deliveries_in_flight=settings.max_deliveries_in_flight,
     )
 
 
@@ -57,6 +67,10 @@ def _lifespan(
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     """The database connection, the broker and the background jobs, while the app runs."""
 
+    async def stop_deliveries() -> None:
+        if isinstance(deps.delivery_tasks, BackgroundTasks):
+            await deps.delivery_tasks.close(settings.delivery_shutdown_grace_seconds)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -66,6 +80,9 @@ def _lifespan(
             if init_database:
                 config = tortoise_config(settings.database_url)
                 await stack.enter_async_context(RegisterTortoise(app, config=config))
+            # Unwound before the database closes: an interrupted delivery still stores its
+            # final step.
+            stack.push_async_callback(stop_deliveries)
             if background and settings.expiry_sweep_seconds > 0:
                 jobs = background_jobs(
                     deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds

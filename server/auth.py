@@ -23,7 +23,10 @@ log = logging.getLogger("switchboard.auth")
 
 def unauthenticated_response(message: str, request_id: str, accept: str | None) -> Response:
     return error_response(
-        401, "UNAUTHENTICATED", message, response_media_type(accept) or JSON,
+        401,
+        "UNAUTHENTICATED",
+        message,
+        response_media_type(accept) or JSON,
         headers={"WWW-Authenticate": 'Basic realm="switchboard"', "X-Request-ID": request_id},
     )
 

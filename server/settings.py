@@ -21,6 +21,16 @@ def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
     return default if raw is None or raw == "" else raw.strip().lower() in _TRUE
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -49,6 +59,13 @@ class Settings:
     webhook_issuer: str = "Vonage"
     # How often each replica records secrets that expired (audit + live event); 0 disables.
     expiry_sweep_seconds: int = 30
+    webhook_connect_timeout_seconds: float = 3.0
+    webhook_total_timeout_seconds: float = 15.0
+    delivery_attempts: int = 3
+    delivery_backoff_seconds: float = 1.0
+    max_deliveries_in_flight: int = 5
+    # At shutdown, running deliveries get this long to finish before they are interrupted.
+    delivery_shutdown_grace_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,6 +92,12 @@ class Settings:
             max_api_keys=_int(env, "SWITCHBOARD_MAX_API_KEYS", 10),
             webhook_issuer=env.get("SWITCHBOARD_WEBHOOK_ISSUER") or "Vonage",
             expiry_sweep_seconds=_int(env, "SWITCHBOARD_EXPIRY_SWEEP_SECONDS", 30),
+            webhook_connect_timeout_seconds=_float(env, "SWITCHBOARD_WEBHOOK_CONNECT_TIMEOUT", 3.0),
+            webhook_total_timeout_seconds=_float(env, "SWITCHBOARD_WEBHOOK_TIMEOUT", 15.0),
+            delivery_attempts=_int(env, "SWITCHBOARD_DELIVERY_ATTEMPTS", 3),
+            delivery_backoff_seconds=_float(env, "SWITCHBOARD_DELIVERY_BACKOFF", 1.0),
+            max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
+            delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
         )
 
 
