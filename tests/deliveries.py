@@ -11,11 +11,12 @@ from models.webhooks import MessagingConfig, SignatureConfig
 from resolvers.deps import Deps
 from resolvers.provisioning import signature_context
 from server.app import build_deps, create_app
-from server.sender import HttpxWebhookSender, Resolver, system_resolver
+from server.sender import HttpxWebhookSender, Resolver
 from server.settings import Settings
 from server.tasks import BackgroundTasks
 from tests.conftest import TEST_MASTER_KEY, Seeded, seed_account
 from tests.live import GraphQLWebSocket
+from tests.resolving import loopback_resolver
 
 
 @dataclass
@@ -52,7 +53,7 @@ class DeliveryEnvs:
         self,
         *,
         allow_private: bool = True,
-        resolver: Resolver = system_resolver,
+        resolver: Resolver = loopback_resolver,
         **overrides: Any,
     ) -> DeliveryEnv:
         values: dict[str, Any] = {"delivery_backoff_seconds": 0.01, **overrides}

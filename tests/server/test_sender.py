@@ -9,8 +9,9 @@ import pytest
 
 from models.enums import DeliveryStepKind as Kind
 from resolvers.webhook_sender import AttemptOutcome, StepReport
-from server.sender import SHOWN_BODY_BYTES, HttpxWebhookSender, system_resolver
+from server.sender import SHOWN_BODY_BYTES, HttpxWebhookSender
 from signing.payloads import WebhookRequest
+from tests.resolving import loopback_resolver
 from tests.server.receiver import Answer, closed_port, full_backlog, receiver
 from tests.server.tls_certs import TestCA
 
@@ -56,7 +57,9 @@ def kinds(steps: list[StepReport]) -> list[Kind]:
 
 async def test_success_reports_every_step_and_what_was_sent() -> None:
     async with receiver() as rx:
-        outcome, steps = await attempt(HttpxWebhookSender(), post(rx.url()))
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
     assert outcome == AttemptOutcome(outcome.detail, status_code=200)
     assert kinds(steps) == [Kind.RESOLVED, Kind.CONNECTED, Kind.REQUEST_SENT, Kind.RESPONSE]
     (received,) = rx.requests
@@ -145,7 +148,9 @@ async def test_a_certificate_for_another_name_is_a_tls_error() -> None:
 async def test_an_answer_over_the_limit_is_too_large_and_shown_in_part() -> None:
     huge = Answer(body=b"x" * (100 * 1024))
     async with receiver(huge) as rx:
-        outcome, steps = await attempt(HttpxWebhookSender(), post(rx.url()))
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
     assert outcome.error_code == "TOO_LARGE" and outcome.status_code == 200
     response = steps[-1].response
     assert response is not None and len(response["body"]) == SHOWN_BODY_BYTES
@@ -159,7 +164,9 @@ async def test_an_answer_at_the_limit_is_read_whole() -> None:
 
 async def test_redirects_are_reported_not_followed() -> None:
     async with receiver(Answer(302, b"", (("Location", "/elsewhere"),))) as rx:
-        outcome, steps = await attempt(HttpxWebhookSender(), post(rx.url()))
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
     assert outcome.status_code == 302
     assert len(rx.requests) == 1
     assert ["Location", "/elsewhere"] in (steps[-1].response or {})["headers"]
@@ -174,14 +181,14 @@ async def test_a_slow_receiver_times_out() -> None:
 
 async def test_a_refused_connection_is_connect_failed() -> None:
     url = f"http://127.0.0.1:{closed_port()}/hook"
-    outcome, steps = await attempt(HttpxWebhookSender(), post(url))
+    outcome, steps = await attempt(HttpxWebhookSender(resolver=loopback_resolver), post(url))
     assert outcome.error_code == "CONNECT_FAILED"
     assert kinds(steps) == [Kind.RESOLVED]
 
 
 async def test_a_dropped_connection_is_connect_failed() -> None:
     async with receiver(Answer(drop=True)) as rx:
-        outcome, _ = await attempt(HttpxWebhookSender(), post(rx.url()))
+        outcome, _ = await attempt(HttpxWebhookSender(resolver=loopback_resolver), post(rx.url()))
     assert outcome.error_code == "CONNECT_FAILED"
     assert len(rx.requests) == 1
 
@@ -195,8 +202,8 @@ async def test_a_connection_that_never_completes_is_connect_timeout() -> None:
 
 
 async def test_a_name_that_does_not_exist_is_dns_failed() -> None:
-    # RFC 6761: .invalid never resolves.
-    sender = HttpxWebhookSender(resolver=system_resolver)
+    # RFC 6761: .invalid never resolves; answered locally, no query leaves the machine.
+    sender = HttpxWebhookSender(resolver=loopback_resolver)
     outcome, steps = await attempt(sender, post("http://switchboard-test.invalid/hook"))
     assert outcome.error_code == "DNS_FAILED"
     assert steps == []
@@ -215,7 +222,9 @@ async def test_a_name_that_does_not_exist_is_dns_failed() -> None:
 async def test_loopback_spellings_are_blocked_without_a_connection(url: str) -> None:
     async with receiver() as rx:
         outcome, steps = await attempt(
-            HttpxWebhookSender(), post(url.format(port=rx.port)), allow_private=False
+            HttpxWebhookSender(resolver=loopback_resolver),
+            post(url.format(port=rx.port)),
+            allow_private=False,
         )
     assert outcome.error_code == "BLOCKED_ADDRESS"
     assert kinds(steps) == [Kind.BLOCKED]
