@@ -12,6 +12,7 @@ from models import deliveries as stored
 from models.enums import DeliveryStatus
 from resolvers.events import delivery_channel
 from resolvers.principal import Role
+from tests.brokers import two_replicas_brokers
 from tests.conftest import Seeded, gql
 from tests.deliveries import DeliveryEnv, MakeEnv, collect, configure
 from tests.live import GraphQLWebSocket, graphql_ws, live_server
@@ -316,17 +317,19 @@ async def test_shutdown_interrupts_a_running_delivery_and_stores_why(
 
 async def test_another_replica_follows_a_delivery_running_here(delivery_env: MakeEnv) -> None:
     here, there = delivery_env(), delivery_env()
-    # Two server processes over one database and one event broker (Redis in production).
-    there.deps.broker = here.deps.broker
     seeded = await here.seed()
     gate = asyncio.Event()
     async with (
+        # Two server processes over one database and their own Redis clients (in-process
+        # broker shared when TEST_REDIS_URL is unset).
+        two_replicas_brokers() as (here_broker, there_broker),
         receiver(Answer(gate=gate)) as rx,
         live_server(here.app) as here_url,
         live_server(there.app) as there_url,
         graphql_ws(here_url) as starter,
         graphql_ws(there_url) as follower,
     ):
+        here.deps.broker, there.deps.broker = here_broker, there_broker
         await starter.init({"Authorization": seeded.bearer()})
         await follower.init({"Authorization": seeded.bearer()})
         await starter.subscribe(TEST_WEBHOOK, webhook_input(seeded, rx.url()))

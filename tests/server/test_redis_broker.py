@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -24,11 +20,11 @@ from server.broker import InProcessBroker
 from server.redis_broker import RedisBroker
 from server.settings import Settings
 from signing.crypto import SecretBox
+from tests.brokers import REDIS_URL, redis_broker, two_replicas_brokers, unique_prefix
 from tests.conftest import Seeded
 from tests.graph.test_settings_subscription import SETTINGS_CHANGED
 from tests.live import graphql_ws, live_server, next_payload, wait_subscribed
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="TEST_REDIS_URL is not set")
 SMS_UPDATE = """
 mutation($input: SmsWebhooksUpdateInput!) { smsWebhooksUpdate(input: $input) {
@@ -36,34 +32,6 @@ mutation($input: SmsWebhooksUpdateInput!) { smsWebhooksUpdate(input: $input) {
 } }
 """
 DLR = "https://example.com/from-instance-a"
-
-
-def unique_prefix() -> str:
-    return f"switchboard-test-{uuid.uuid4().hex}:"
-
-
-@asynccontextmanager
-async def redis_broker(prefix: str | None = None) -> AsyncIterator[RedisBroker]:
-    assert REDIS_URL is not None
-    broker = RedisBroker(REDIS_URL, prefix=prefix or unique_prefix())
-    try:
-        # TEST_REDIS_URL set but Redis unreachable is a failure, never a skip.
-        await broker.ping()
-        yield broker
-    finally:
-        await broker.close()
-
-
-@asynccontextmanager
-async def two_replicas_brokers() -> AsyncIterator[tuple[Any, Any]]:
-    """Separate Redis clients on one prefix; without Redis, one in-process broker shared."""
-    if REDIS_URL is None:
-        shared = InProcessBroker()
-        yield shared, shared
-        return
-    prefix = unique_prefix()
-    async with redis_broker(prefix) as first, redis_broker(prefix) as second:
-        yield first, second
 
 
 def instance(settings: Settings, broker: Any) -> Any:
