@@ -16,6 +16,7 @@ from models.credentials import ApiKey, ApiSecret
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.principal import Principal, Role
+from resolvers.ratelimit import CredentialLimits, SlidingWindowLimiter
 from signing.secrets import is_api_key
 
 TOKEN_ISSUER = "switchboard"
@@ -146,31 +147,54 @@ def _optional_int(value: object) -> int | None:
     return value
 
 
-async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
-    """The principal an Authorization header stands for, or AuthenticationError.
+@dataclass(frozen=True)
+class AttemptGuard:
+    """Failed key-and-secret attempts, counted per client address and per key value, whichever
+    door they come through (HTTP, WebSocket, sessionCreate), so alternating buys nothing."""
 
-    Failures count per client address and per API key; past either limit the answer is
-    TooManyAttempts, even for right credentials, so guessing cannot go on by trying harder."""
-    limits = deps.credential_limits
+    limits: CredentialLimits
+    address: str
+    key: str | None
+
+    def _labelled(self) -> list[tuple[SlidingWindowLimiter, str]]:
+        pairs = [(self.limits.login_failures_by_address, f"address:{self.address}")]
+        if self.key is not None:
+            # Longer values cannot be keys; cutting them bounds what one failure stores.
+            pairs.append((self.limits.login_failures_by_key, f"key:{self.key[:32]}"))
+        return pairs
+
+    def wait(self, now: datetime) -> float:
+        """Seconds until another attempt may be judged (0: now); checked before the
+        credentials, so a right guess past the limit is never confirmed."""
+        return max(limiter.retry_after(label, now) for limiter, label in self._labelled())
+
+    def failed(self, now: datetime) -> None:
+        for limiter, label in self._labelled():
+            limiter.hit(label, now)
+
+
+def attempt_guard(*, deps: Deps, client_address: str | None, api_key: str | None) -> AttemptGuard:
+    return AttemptGuard(deps.credential_limits, client_address or "unknown", api_key)
+
+
+async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
+    """The principal an Authorization header stands for, or AuthenticationError; past the
+    failure limits, TooManyAttempts even for right credentials."""
     now = deps.clock()
-    address_key = f"address:{client_address or 'unknown'}"
     try:
         credentials = parse_authorization(header)
     except AuthenticationError:
-        limits.auth_failures_by_address.hit(address_key, now)
+        attempt_guard(deps=deps, client_address=client_address, api_key=None).failed(now)
         raise
     api_key = credentials.api_key if isinstance(credentials, BasicCredentials) else None
-    waits = [limits.auth_failures_by_address.retry_after(address_key, now)]
-    if api_key is not None:
-        waits.append(limits.auth_failures_by_key.retry_after(f"key:{api_key}", now))
-    if max(waits) > 0:
-        raise TooManyAttempts(max(waits))
+    guard = attempt_guard(deps=deps, client_address=client_address, api_key=api_key)
+    wait = guard.wait(now)
+    if wait > 0:
+        raise TooManyAttempts(wait)
     try:
         if isinstance(credentials, BearerToken):
             return authenticate_session(deps=deps, token=credentials.token)
         return await authenticate_basic(deps=deps, credentials=credentials)
     except AuthenticationError:
-        limits.auth_failures_by_address.hit(address_key, now)
-        if api_key is not None:
-            limits.auth_failures_by_key.hit(f"key:{api_key}", now)
+        guard.failed(now)
         raise

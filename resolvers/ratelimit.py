@@ -72,7 +72,7 @@ class SlidingWindowLimiter:
 class CredentialLimits:
     """The limits the credential operations share (one set per process)."""
 
-    # Failed sessionCreate attempts from one client address.
+    # Failed authentications (HTTP, WebSocket or sessionCreate) from one client address.
     login_failures_by_address: SlidingWindowLimiter = field(
         default_factory=lambda: SlidingWindowLimiter(limit=20, window_seconds=300)
     )
@@ -88,12 +88,4 @@ class CredentialLimits:
     # signatureSecretReveal calls per principal.
     signature_reveals: SlidingWindowLimiter = field(
         default_factory=lambda: SlidingWindowLimiter(limit=10, window_seconds=60)
-    )
-    # Requests refused at the HTTP edge for wrong credentials (Basic or session token), per
-    # client address and per API key value: past these, even a right guess answers 429.
-    auth_failures_by_address: SlidingWindowLimiter = field(
-        default_factory=lambda: SlidingWindowLimiter(limit=30, window_seconds=300)
-    )
-    auth_failures_by_key: SlidingWindowLimiter = field(
-        default_factory=lambda: SlidingWindowLimiter(limit=50, window_seconds=300)
     )

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from resolvers import audit
-from resolvers.auth import BasicCredentials, authenticate_basic, issue_session_token
+from resolvers.auth import (
+    BasicCredentials,
+    attempt_guard,
+    authenticate_basic,
+    issue_session_token,
+)
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, DomainError, ErrorCode
 from resolvers.principal import Principal, RequestInfo, Role
@@ -16,8 +21,6 @@ from resolvers.principal import Principal, RequestInfo, Role
 # tells whether a key exists. FORBIDDEN because the credentials are well-formed but grant nothing.
 WRONG_CREDENTIALS = "Unknown API key or wrong API secret."
 WRONG_CREDENTIALS_FIELD = ["apiSecret"]
-# Longer values cannot be keys; cutting them bounds what one failure adds to the limiter.
-_KEY_LABEL_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -34,22 +37,12 @@ async def create_session(
     """A session token for a key and secret; a non-primary key gets a token scoped to itself and
     the role is at most what the key allows (ADMIN; VIEWER on request)."""
     now = deps.clock()
-    limits = deps.credential_limits
-    by_address = f"address:{request.client_address or 'unknown'}"
-    by_key = f"key:{api_key[:_KEY_LABEL_LENGTH]}"
-    # Checked before the credentials, so a correct guess made past the limit is never confirmed.
-    waits = [
-        limiter.retry_after(label, now)
-        for limiter, label in (
-            (limits.login_failures_by_address, by_address),
-            (limits.login_failures_by_key, by_key),
-        )
-        if limiter.blocked(label, now)
-    ]
-    if waits:
+    guard = attempt_guard(deps=deps, client_address=request.client_address, api_key=api_key)
+    wait = guard.wait(now)
+    if wait > 0:
         raise DomainError(
             ErrorCode.RATE_LIMITED,
-            f"Too many failed attempts; try again in {math.ceil(max(waits))} seconds.",
+            f"Too many failed attempts; try again in {math.ceil(wait)} seconds.",
             None,
         )
     try:
@@ -57,8 +50,7 @@ async def create_session(
             deps=deps, credentials=BasicCredentials(api_key, api_secret)
         )
     except AuthenticationError:
-        limits.login_failures_by_address.hit(by_address, now)
-        limits.login_failures_by_key.hit(by_key, now)
+        guard.failed(now)
         raise DomainError(ErrorCode.FORBIDDEN, WRONG_CREDENTIALS, WRONG_CREDENTIALS_FIELD) from None
     token, expires_at = issue_session_token(deps=deps, principal=principal, role=role)
     granted = Role.VIEWER if role is Role.VIEWER else principal.role

@@ -34,7 +34,7 @@ async def test_an_address_that_keeps_failing_is_refused_even_with_right_credenti
     app: Any, seeded: Seeded, deps: Deps
 ) -> None:
     freeze(deps)
-    allowed = deps.credential_limits.auth_failures_by_address.limit
+    allowed = deps.credential_limits.login_failures_by_address.limit
     wrong = basic_header(seeded.api_key, "Wrong-secret-1")
     async with (
         client_from(app, "203.0.113.7") as attacker,
@@ -64,7 +64,7 @@ async def test_a_key_guessed_from_many_addresses_is_refused_everywhere(
     app: Any, seeded: Seeded, deps: Deps
 ) -> None:
     freeze(deps)
-    allowed = deps.credential_limits.auth_failures_by_key.limit
+    allowed = deps.credential_limits.login_failures_by_key.limit
     wrong = basic_header(seeded.api_key, "Wrong-secret-1")
     for n in range(allowed):
         async with client_from(app, f"192.0.2.{n + 1}") as guesser:
@@ -81,7 +81,7 @@ async def test_websocket_connect_counts_and_is_refused_too(
     app: Any, seeded: Seeded, deps: Deps
 ) -> None:
     freeze(deps)
-    limits = deps.credential_limits.auth_failures_by_address
+    limits = deps.credential_limits.login_failures_by_address
     for _ in range(limits.limit):
         limits.hit("address:127.0.0.1", deps.clock())
     async with live_server(app) as url, graphql_ws(url) as ws:
@@ -89,3 +89,24 @@ async def test_websocket_connect_counts_and_is_refused_too(
         with pytest.raises(ConnectionClosed) as closed:
             await ws.receive()
         assert closed.value.rcvd.code == 4403
+
+
+SESSION_CREATE = """mutation($input: SessionCreateInput!) {
+  sessionCreate(input: $input) { token userErrors { code } } }"""
+
+
+async def test_failed_logins_and_failed_requests_share_one_budget(
+    app: Any, seeded: Seeded, deps: Deps
+) -> None:
+    freeze(deps)
+    allowed = deps.credential_limits.login_failures_by_address.limit
+    bad = {"input": {"apiKey": seeded.api_key, "apiSecret": "Wrong-secret-1"}}
+    async with client_from(app, "203.0.113.50") as client:
+        for _ in range(allowed):
+            body = (
+                await client.post("/graphql", json={"query": SESSION_CREATE, "variables": bad})
+            ).json()
+            assert body["data"]["sessionCreate"]["userErrors"][0]["code"] == "FORBIDDEN"
+        # Switching from sessionCreate to Basic on every request buys nothing.
+        refused = await client.post("/graphql", json=QUERY, headers={"Authorization": seeded.basic})
+        assert refused.status_code == 429
