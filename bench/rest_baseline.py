@@ -30,6 +30,8 @@ from resolvers.principal import Principal
 from resolvers.reads import HIPAA_NOTICE
 from server.auth import PRINCIPAL_KEY, AuthMiddleware
 from server.heap import freeze_startup_heap
+from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
+from server.logs import AccessLogMiddleware
 from server.settings import Settings
 from signing.secrets import mask_hint
 
@@ -146,7 +148,7 @@ def _number_json(number: Number) -> dict[str, Any]:
 
 
 def create_rest_app(settings: Settings, *, deps: Deps, init_database: bool = True) -> Starlette:
-    """The same authentication middleware as the real app, then one hand-written route."""
+    """The real app's middleware, then one hand-written route."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,9 +159,16 @@ def create_rest_app(settings: Settings, *, deps: Deps, init_database: bool = Tru
             freeze_startup_heap()  # as the real app does, so both run alike
             yield
 
+    # The real app's middleware, in its order: the two endpoints differ only behind it.
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(AccessLogMiddleware),
+        Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES),
+        Middleware(AuthMiddleware, deps=deps),
+    ]
     app = Starlette(
         routes=[Route("/dashboard", dashboard, methods=["GET"])],
-        middleware=[Middleware(AuthMiddleware, deps=deps)],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.deps = deps

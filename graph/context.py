@@ -29,6 +29,10 @@ class Context:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.deps, cache=self.cache_loaders)
 
+    def note_operation(self, name: str | None) -> None:
+        """Leave the operation's name where the server's access log finds it."""
+        self.request.scope["switchboard.operation"] = name
+
 
 def unauthenticated() -> GraphQLError:
     return GraphQLError(

@@ -99,5 +99,7 @@ class UserErrorCode(Enum):
     VERSION_CONFLICT = strawberry.enum_value(
         "VERSION_CONFLICT", description="The settings changed since you read them."
     )
-    FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="Your role may not do this.")
+    FORBIDDEN = strawberry.enum_value(
+        "FORBIDDEN", description="Your role or key may not do this, or the credentials are wrong."
+    )
     RATE_LIMITED = strawberry.enum_value("RATE_LIMITED", description="Too many attempts; wait.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.enums import UserErrorCode
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, DomainErrors
 
 
 @strawberry.type(description="Why a mutation did not do what was asked.")
@@ -18,5 +18,12 @@ class UserError:
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    field = ["input", *error.field] if error.field else None
-    return [UserError(field=field, code=UserErrorCode(error.code.value), message=error.message)]
+    each = error.errors if isinstance(error, DomainErrors) else [error]
+    return [
+        UserError(
+            field=["input", *item.field] if item.field else None,
+            code=UserErrorCode(item.code.value),
+            message=item.message,
+        )
+        for item in each
+    ]

@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
+from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import AuthenticationError, BadRequest
 
 log = logging.getLogger("switchboard.graphql")
+# How Strawberry's depth, alias and token limiters word their refusals.
+_LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
+# graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
+# would echo a login's or a chosen secret back into errors (and anything that logs them): keep
+# the reason, drop the value.
+_ECHOED_VALUES = (
+    (re.compile(r"(?s),? [Ff]ound: .*$"), "."),
+    (re.compile(r"(?s)(cannot represent [^:]*value): .*$"), r"\1."),
+    (re.compile(r"(?s)\bValue .* does not exist in"), "The value given does not exist in"),
+)
+
+
+def without_echoed_values(message: str) -> str:
+    for pattern, replacement in _ECHOED_VALUES:
+        message = pattern.sub(replacement, message)
+    return message.replace("?.", "?")
 
 
 def _code_for(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:
         # Parse and validation errors come without an original exception.
+        if any(mark in error.message for mark in _LIMIT_MARKS):
+            return "QUERY_TOO_COMPLEX"
+        if isinstance(error, GraphQLSyntaxError):
+            return "GRAPHQL_PARSE_FAILED"
         return (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
     if isinstance(original, GraphQLError):
         return (original.extensions or {}).get("code") or "BAD_USER_INPUT"
@@ -32,10 +55,17 @@ class ErrorCodes(SchemaExtension):
     """Gives each error an `extensions.code`; anything unexpected becomes INTERNAL with the
     request ID, its details only in the server log."""
 
-    def on_execute(self) -> Iterator[None]:
+    def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
+        self._give_codes(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Subscription events bypass on_execute: each streamed result is coded here.
+        self._give_codes(result)
+        yield
+
+    def _give_codes(self, result: Any) -> None:
+        if result is None or not getattr(result, "errors", None):
             return
         context = self.execution_context.context
         request_id = getattr(getattr(context, "request_info", None), "request_id", None)
@@ -56,6 +86,24 @@ class ErrorCodes(SchemaExtension):
                     extensions={"code": "INTERNAL", "requestId": request_id},
                 )
             else:
+                error.message = without_echoed_values(error.message)
                 error.extensions = {**(error.extensions or {}), "code": code}
             masked.append(error)
         result.errors = masked
+
+
+class OperationName(SchemaExtension):
+    """Notes the operation's name (or type) on the request, for the access log."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        note = getattr(context, "note_operation", None)
+        ctx = self.execution_context
+        if note is None or ctx.graphql_document is None:
+            return
+        try:
+            operation_type = ctx.operation_type.value
+        except RuntimeError:  # several operations and no operation name chosen
+            operation_type = None
+        note(ctx.operation_name or operation_type)

@@ -6,12 +6,18 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.document_cache import DocumentCache
-from graph.extensions import ErrorCodes
+from graph.extensions import ErrorCodes, OperationName
 from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
 from graph.subscriptions import SUBSCRIPTION_TYPES
@@ -30,7 +36,23 @@ class SwitchboardSchema(strawberry.Schema):
         return None
 
 
-def build_schema(**overrides: Any) -> strawberry.Schema:
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+
+def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.Schema:
+    """The schema; with introspection off, field suggestions ("Did you mean …") go too."""
+    extensions: list[Any] = [
+        ErrorCodes,
+        OperationName,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        DocumentCache,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return SwitchboardSchema(
         query=Query,
         mutation=merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None,
@@ -38,8 +60,8 @@ def build_schema(**overrides: Any) -> strawberry.Schema:
         if SUBSCRIPTION_TYPES
         else None,
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
-        extensions=[ErrorCodes, DocumentCache],
-        config=StrawberryConfig(auto_camel_case=True),
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),
         **overrides,
     )
 

@@ -20,8 +20,10 @@ from tortoise.expressions import Q
 from models.credentials import ApiKey, ApiSecret
 from resolvers import rows
 from resolvers.deps import Deps
-from resolvers.errors import AuthenticationError
+from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.principal import Principal, Role
+from resolvers.ratelimit import CredentialLimits, SlidingWindowLimiter
+from signing.secrets import is_api_key
 
 TOKEN_ISSUER = "switchboard"
 TOKEN_AUDIENCE = "switchboard-api"
@@ -68,7 +70,9 @@ def live_secrets_filter(now: datetime) -> Q:
 async def authenticate_basic(*, deps: Deps, credentials: BasicCredentials) -> Principal:
     """Check a key and secret; a primary key acts for its account, any other only for itself."""
     now = deps.clock()
-    live = await _live_credentials(credentials.api_key, now)
+    live: list[rows.Credential] = []
+    if is_api_key(credentials.api_key):
+        live = await _live_credentials(credentials.api_key, now)
     digest = deps.box.digest(credentials.api_secret)
     # Compare against every live secret so timing does not tell which slot matched.
     matched = [c for c in live if hmac.compare_digest(digest, c.digest)]
@@ -174,9 +178,54 @@ def _optional_int(value: object) -> int | None:
     return value
 
 
-async def authenticate(*, deps: Deps, header: str) -> Principal:
-    """The principal an Authorization header stands for, or AuthenticationError."""
-    credentials = parse_authorization(header)
-    if isinstance(credentials, BearerToken):
-        return authenticate_session(deps=deps, token=credentials.token)
-    return await authenticate_basic(deps=deps, credentials=credentials)
+@dataclass(frozen=True)
+class AttemptGuard:
+    """Failed key-and-secret attempts, counted per client address and per key value, whichever
+    door they come through (HTTP, WebSocket, sessionCreate), so alternating buys nothing."""
+
+    limits: CredentialLimits
+    address: str
+    key: str | None
+
+    def _labelled(self) -> list[tuple[SlidingWindowLimiter, str]]:
+        pairs = [(self.limits.login_failures_by_address, f"address:{self.address}")]
+        if self.key is not None:
+            # Longer values cannot be keys; cutting them bounds what one failure stores.
+            pairs.append((self.limits.login_failures_by_key, f"key:{self.key[:32]}"))
+        return pairs
+
+    def wait(self, now: datetime) -> float:
+        """Seconds until another attempt may be judged (0: now); checked before the
+        credentials, so a right guess past the limit is never confirmed."""
+        return max(limiter.retry_after(label, now) for limiter, label in self._labelled())
+
+    def failed(self, now: datetime) -> None:
+        for limiter, label in self._labelled():
+            limiter.hit(label, now)
+
+
+def attempt_guard(*, deps: Deps, client_address: str | None, api_key: str | None) -> AttemptGuard:
+    return AttemptGuard(deps.credential_limits, client_address or "unknown", api_key)
+
+
+async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
+    """The principal an Authorization header stands for, or AuthenticationError; past the
+    failure limits, TooManyAttempts even for right credentials."""
+    now = deps.clock()
+    try:
+        credentials = parse_authorization(header)
+    except AuthenticationError:
+        attempt_guard(deps=deps, client_address=client_address, api_key=None).failed(now)
+        raise
+    api_key = credentials.api_key if isinstance(credentials, BasicCredentials) else None
+    guard = attempt_guard(deps=deps, client_address=client_address, api_key=api_key)
+    wait = guard.wait(now)
+    if wait > 0:
+        raise TooManyAttempts(wait)
+    try:
+        if isinstance(credentials, BearerToken):
+            return authenticate_session(deps=deps, token=credentials.token)
+        return await authenticate_basic(deps=deps, credentials=credentials)
+    except AuthenticationError:
+        guard.failed(now)
+        raise

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from resolvers.ratelimit import CredentialLimits
+from resolvers.webhook_sender import TaskRunner, WebhookSender
 from signing.crypto import SecretBox
 
 
@@ -50,3 +52,11 @@ class Deps:
     allow_private_webhooks: bool = False
     webhook_issuer: str = "Vonage"
     last_used: LastUsedThrottle = field(default_factory=LastUsedThrottle)
+    credential_limits: CredentialLimits = field(default_factory=CredentialLimits)
+    # Test deliveries; build_deps sets both, a Deps built by hand without them cannot send.
+    webhook_sender: WebhookSender | None = None
+    delivery_tasks: TaskRunner | None = None
+    delivery_attempts: int = 3
+    # Back-off before attempt n+1 is this many seconds times 2**(n-1): 1 s, then 2 s.
+    delivery_backoff_seconds: float = 1.0
+    max_deliveries_in_flight: int = 5

@@ -29,8 +29,26 @@ class DomainError(Exception):
         self.field = field
 
 
+class DomainErrors(DomainError):
+    """Several fields broke their rules at once; each error names its own field."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        if not errors:
+            raise ValueError("DomainErrors needs at least one error")
+        super().__init__(errors[0].code, errors[0].message, errors[0].field)
+        self.errors = list(errors)
+
+
 class AuthenticationError(Exception):
     """Credentials were given but are wrong, expired or malformed; the message is safe to show."""
+
+
+class TooManyAttempts(Exception):
+    """Too many failed attempts from this address or against this key; try after a while."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Too many failed authentication attempts; try again later.")
+        self.retry_after = retry_after
 
 
 class BadRequest(Exception):

@@ -16,6 +16,7 @@ from signing.secrets import (
     generate_api_key,
     generate_api_secret,
     generate_signature_secret,
+    is_api_key,
     secret_hint,
 )
 
@@ -105,7 +106,7 @@ async def add_number(*, api_key: str, msisdn: str, country: str) -> Number:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "country must be a two-letter ISO code.", ["country"]
         )
-    key = await ApiKey.get_or_none(key=api_key)
+    key = await ApiKey.get_or_none(key=api_key) if is_api_key(api_key) else None
     if key is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No API key with this value exists.", ["apiKey"])
     if await Number.exists(msisdn=digits):
@@ -121,7 +122,7 @@ DEMO_MSISDN = "447700900001"
 
 async def principal_for_key(*, api_key: str) -> Principal:
     """The operator's view of a key: ADMIN, account-wide for a primary key, else that key only."""
-    key = await ApiKey.get_or_none(key=api_key)
+    key = await ApiKey.get_or_none(key=api_key) if is_api_key(api_key) else None
     if key is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No API key with this value exists.", ["apiKey"])
     return Principal(

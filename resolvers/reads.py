@@ -17,6 +17,7 @@ from resolvers import rows
 from resolvers.pagination import Page, PageArgs, page_from, paginate, window
 from resolvers.principal import Principal
 from resolvers.rows import R
+from signing.secrets import is_api_key
 
 HIPAA_NOTICE = (
     "This account has been enabled to purchase HIPAA numbers. Go to your campaign page to "
@@ -40,6 +41,8 @@ def _keys_of(principal: Principal):
 
 
 async def api_key_by_value(*, principal: Principal, key: str) -> ApiKey | None:
+    if not is_api_key(key):
+        return None
     return await _keys_of(principal).get_or_none(key=key)
 
 

@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from resolvers.auth import authenticate
 from resolvers.deps import Deps
-from resolvers.errors import AuthenticationError
+from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.principal import RequestInfo
+from server.negotiation import JSON, error_response, response_media_type
 
 PRINCIPAL_KEY = "switchboard.principal"
 REQUEST_INFO_KEY = "switchboard.request"
 log = logging.getLogger("switchboard.auth")
 
 
-def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
-    return JSONResponse(
-        body,
-        status_code=401,
+def unauthenticated_response(message: str, request_id: str, accept: str | None) -> Response:
+    return error_response(
+        401,
+        "UNAUTHENTICATED",
+        message,
+        response_media_type(accept) or JSON,
         headers={"WWW-Authenticate": 'Basic realm="switchboard"', "X-Request-ID": request_id},
-        media_type="application/json",
     )
+
+
+def rate_limited_response(exc: TooManyAttempts, request_id: str, accept: str | None) -> Response:
+    response = error_response(
+        429,
+        "RATE_LIMITED",
+        str(exc),
+        response_media_type(accept) or JSON,
+        headers={"Retry-After": str(math.ceil(exc.retry_after)), "X-Request-ID": request_id},
+    )
+    return response
 
 
 def request_info(scope: Scope, request_id: str) -> RequestInfo:
@@ -48,13 +61,26 @@ class AuthMiddleware:
             return
         request_id = uuid.uuid4().hex
         scope[REQUEST_INFO_KEY] = request_info(scope, request_id)
-        header = Headers(scope=scope).get("authorization")
+        headers = Headers(scope=scope)
+        header = headers.get("authorization")
         if header is not None:
+            info = scope[REQUEST_INFO_KEY]
             try:
-                scope[PRINCIPAL_KEY] = await authenticate(deps=self.deps, header=header)
+                scope[PRINCIPAL_KEY] = await authenticate(
+                    deps=self.deps, header=header, client_address=info.client_address
+                )
             except AuthenticationError as exc:
                 log.info("authentication refused", extra={"request_id": request_id})
-                await unauthenticated_response(str(exc), request_id)(scope, receive, send)
+                response = unauthenticated_response(str(exc), request_id, headers.get("accept"))
+                await response(scope, receive, send)
+                return
+            except TooManyAttempts as exc:
+                log.warning(
+                    "authentication rate-limited",
+                    extra={"request_id": request_id, "client": info.client_address},
+                )
+                response = rate_limited_response(exc, request_id, headers.get("accept"))
+                await response(scope, receive, send)
                 return
 
         async def send_with_id(message: dict) -> None:

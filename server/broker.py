@@ -33,6 +33,10 @@ class InProcessBroker:
             if not self._queues[channel]:
                 del self._queues[channel]
 
+    async def subscribers(self, channel: str) -> int:
+        """How many subscriptions to `channel` are open in this process."""
+        return len(self._queues.get(channel, ()))
+
     async def close(self) -> None:
         self._queues.clear()
 

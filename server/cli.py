@@ -22,6 +22,7 @@ from resolvers.auth import issue_session_token
 from resolvers.errors import DomainError
 from resolvers.principal import Role
 from server.app import build_deps
+from server.logs import configure_logging
 from server.settings import Settings, SettingsError
 
 
@@ -53,6 +54,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         port=args.port or settings.port,
         workers=args.workers,
         proxy_headers=False,
+        log_config=configure_logging(),
+        access_log=False,
     )
 
 

@@ -21,6 +21,16 @@ def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
     return default if raw is None or raw == "" else raw.strip().lower() in _TRUE
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -35,6 +45,7 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    redis_prefix: str = "switchboard:"
     master_key: bytes = field(default=b"", repr=False)
     allow_private_webhooks: bool = False
     cors_origins: tuple[str, ...] = ()
@@ -46,6 +57,15 @@ class Settings:
     session_ttl_seconds: int = 3600
     max_api_keys: int = 10
     webhook_issuer: str = "Vonage"
+    # How often each replica records secrets that expired (audit + live event); 0 disables.
+    expiry_sweep_seconds: int = 30
+    webhook_connect_timeout_seconds: float = 3.0
+    webhook_total_timeout_seconds: float = 15.0
+    delivery_attempts: int = 3
+    delivery_backoff_seconds: float = 1.0
+    max_deliveries_in_flight: int = 5
+    # At shutdown, running deliveries get this long to finish before they are interrupted.
+    delivery_shutdown_grace_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,6 +77,7 @@ class Settings:
         return cls(
             database_url=database_url,
             redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("SWITCHBOARD_REDIS_PREFIX") or "switchboard:",
             master_key=_master_key(env, database_url, data_dir),
             allow_private_webhooks=_flag(env, "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") or dev,
             cors_origins=tuple(
@@ -70,6 +91,13 @@ class Settings:
             session_ttl_seconds=_int(env, "SWITCHBOARD_SESSION_TTL", 3600),
             max_api_keys=_int(env, "SWITCHBOARD_MAX_API_KEYS", 10),
             webhook_issuer=env.get("SWITCHBOARD_WEBHOOK_ISSUER") or "Vonage",
+            expiry_sweep_seconds=_int(env, "SWITCHBOARD_EXPIRY_SWEEP_SECONDS", 30),
+            webhook_connect_timeout_seconds=_float(env, "SWITCHBOARD_WEBHOOK_CONNECT_TIMEOUT", 3.0),
+            webhook_total_timeout_seconds=_float(env, "SWITCHBOARD_WEBHOOK_TIMEOUT", 15.0),
+            delivery_attempts=_int(env, "SWITCHBOARD_DELIVERY_ATTEMPTS", 3),
+            delivery_backoff_seconds=_float(env, "SWITCHBOARD_DELIVERY_BACKOFF", 1.0),
+            max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
+            delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
         )
 
 

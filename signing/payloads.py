@@ -166,11 +166,13 @@ def build_test_request(
     secret: str,
     issued_at: int,
     jti: str,
+    issuer: str = "Vonage",
 ) -> WebhookRequest:
     """Assemble the sample webhook for `event`, signed as the platform would sign it.
 
     SMS API events are encoded by `fmt` and carry `sig` (by `method`) when `sign_sms`
-    is on; Messages API events always carry a JWT keyed by the same `secret`.
+    is on; Messages API events always carry a JWT keyed by the same `secret`, with
+    `issuer` as its `iss` claim.
     Raises ValueError for an unknown event, format or signature method.
     """
     if event == "DELIVERY_RECEIPT":
@@ -182,7 +184,12 @@ def build_test_request(
     elif event in MESSAGES_EVENTS:
         payload = message_status(ctx) if event == "MESSAGE_STATUS" else inbound_message(ctx)
         token = messages_jwt(
-            json_body(payload), secret, api_key=ctx.api_key, issued_at=issued_at, jti=jti
+            json_body(payload),
+            secret,
+            api_key=ctx.api_key,
+            issued_at=issued_at,
+            jti=jti,
+            issuer=issuer,
         )
         return build_messages_request(url, payload, jwt=token)
     else:

@@ -19,6 +19,11 @@ _PRINTABLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
 _random = secrets.SystemRandom()
 
 
+def is_api_key(value: str) -> bool:
+    """Whether `value` is shaped like an API key (8 lowercase hex characters)."""
+    return len(value) == API_KEY_LENGTH and all(c in "0123456789abcdef" for c in value)
+
+
 def generate_api_key() -> str:
     """A new public API key: 8 lowercase hex characters from the OS CSPRNG."""
     return secrets.token_hex(API_KEY_LENGTH // 2)

@@ -123,3 +123,14 @@ async def gql(
     )
     assert response.status_code == expect_status, response.text
     return response.json()
+
+
+@pytest.fixture
+async def delivery_env(db: None) -> AsyncIterator[Any]:
+    """Build apps that send real webhooks (tests/deliveries.py); their delivery tasks are
+    stopped before the database goes away."""
+    from tests.deliveries import DeliveryEnvs
+
+    envs = DeliveryEnvs()
+    yield envs
+    await envs.close()

@@ -14,23 +14,43 @@ import websockets
 from starlette.types import ASGIApp
 
 
-@asynccontextmanager
-async def live_server(app: ASGIApp, *, lifespan: str = "off") -> AsyncIterator[str]:
-    """Serve `app` until the block ends; yields the base URL. Running in this loop and context
-    lets the server share the test's database context."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
+class LiveServer:
+    """uvicorn serving `app` on a free loopback port, in this event loop and context (so it
+    shares the test's database context)."""
+
+    def __init__(self, app: ASGIApp, *, lifespan: str = "off") -> None:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan
+        )
+        self.server = uvicorn.Server(config)
+        self.url = ""
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> str:
+        self._task = asyncio.create_task(self.server.serve())
         for _ in range(500):
-            if server.started:
+            if self.server.started or self._task.done():
                 break
             await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Shut down as uvicorn does on SIGTERM: open connections are closed, not dropped."""
+        self.server.should_exit = True
+        if self._task is not None:
+            await asyncio.wait_for(self._task, timeout=10)
+
+
+@asynccontextmanager
+async def live_server(app: ASGIApp, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """Serve `app` until the block ends; yields the base URL."""
+    server = LiveServer(app, lifespan=lifespan)
+    try:
+        yield await server.start()
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+        await server.stop()
 
 
 class GraphQLWebSocket:
@@ -73,3 +93,19 @@ async def graphql_ws(base_url: str, **connect_args: Any) -> AsyncIterator[GraphQ
         url, subprotocols=["graphql-transport-ws"], **connect_args
     ) as socket:
         yield GraphQLWebSocket(socket)
+
+
+async def wait_subscribed(broker: Any, channel: str, count: int = 1) -> None:
+    """Until the broker knows of `count` subscriptions: a WebSocket subscribe has no ack."""
+    for _ in range(1000):
+        if await broker.subscribers(channel) >= count:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no subscriber appeared on {channel}")
+
+
+async def next_payload(ws: GraphQLWebSocket, op_id: str) -> dict[str, Any]:
+    message = await ws.receive()
+    assert message["id"] == op_id, message
+    assert message["type"] == "next", message
+    return message["payload"]

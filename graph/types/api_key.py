@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from graph.context import principal_of
 from graph.dataloaders import now_or_later
 from graph.enums import MessagingApi, SignatureMethod, WebhookFormat
 from graph.relay import Connection, Node, page_args, to_global_id
 from graph.types.delivery import TestDelivery
+from graph.types.signature_check import SignatureCheckInput, SignatureCheckResult
 from models.credentials import ApiKey as ApiKeyRow
 from models.credentials import ApiSecret as ApiSecretRow
 from models.webhooks import MessagingConfig as MessagingRow
 from models.webhooks import SignatureConfig as SignatureRow
 from resolvers import rows
 from resolvers.reads import list_test_deliveries
+from resolvers.signature_check import check_received_webhook
 from signing.secrets import mask_hint
 
 
@@ -146,6 +150,34 @@ class ApiKey(Node):
             api_key_id=self.row.id, page=page_args(first, after, last, before)
         )
         return Connection.from_page(page, TestDelivery.from_row)
+
+    @strawberry.field(
+        description="Check a webhook your server received: does it verify with this key's "
+        "signature secret, by which scheme, and if not, why not."
+    )
+    async def signature_check(
+        self,
+        info: Info,
+        input: Annotated[
+            SignatureCheckInput, strawberry.argument(description="The received webhook.")
+        ],
+    ) -> SignatureCheckResult:
+        verdict = await check_received_webhook(
+            deps=info.context.deps,
+            principal=principal_of(info),
+            api_key_id=self.row.id,
+            http_method=input.http_method,
+            url=input.url,
+            headers=[(header.name, header.value) for header in input.headers],
+            body=(input.body or "").encode("utf-8"),
+            params=None
+            if input.parameters is None
+            else [(param.name, param.value) for param in input.parameters],
+            max_age_seconds=input.max_age_seconds,
+        )
+        return SignatureCheckResult(
+            valid=verdict.valid, scheme=verdict.scheme, reason=verdict.reason
+        )
 
     @classmethod
     def from_row(cls, row: ApiKeyRow | rows.ApiKey) -> ApiKey:

@@ -75,7 +75,8 @@ class DeliveryStep:
     response: DeliveryResponse | None = strawberry.field(description="For RESPONSE.")
     error_code: str | None = strawberry.field(
         description="Why it failed: DNS_FAILED, BLOCKED_ADDRESS, CONNECT_TIMEOUT, CONNECT_FAILED, "
-        "TLS_ERROR, TIMEOUT, HTTP_STATUS, TOO_LARGE, NO_URL, REDIRECT, INTERRUPTED."
+        "TLS_ERROR, TIMEOUT, HTTP_STATUS, TOO_LARGE, NO_URL, REDIRECT (3xx answers are not "
+        "followed), INVALID_URL, INTERRUPTED (the server stopped), INTERNAL."
     )
     final: bool = strawberry.field(description="The last step: the stream ends after it.")
     status: DeliveryStatus = strawberry.field(description="The delivery's status after this step.")
@@ -106,6 +107,9 @@ class TestDelivery(Node):
     status: DeliveryStatus = strawberry.field(description="Where it stands.")
     created_at: datetime = strawberry.field(description="When it was requested.")
     finished_at: datetime | None = strawberry.field(description="When it succeeded or failed.")
+    error_code: str | None = strawberry.field(
+        description="Why it failed (the final step's errorCode); null unless FAILED."
+    )
 
     @strawberry.field(description="Every step, in order.")
     async def steps(self, info: Info) -> list[DeliveryStep]:
@@ -122,4 +126,5 @@ class TestDelivery(Node):
             status=DeliveryStatus(row.status.value),
             created_at=row.created_at,
             finished_at=row.finished_at,
+            error_code=row.error_code,
         )

@@ -19,8 +19,7 @@ from tests.live import live_server
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def clean_env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "DATABASE"))}
     clean.update(
         DATABASE_URL=f"sqlite://{tmp_path}/cli.sqlite3",
@@ -29,6 +28,19 @@ def env(tmp_path: Path) -> dict[str, str]:
     )
     clean.pop("REDIS_URL", None)
     return clean
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return clean_env(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def migrated_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One migrated database for the tests that only read it (each CLI run costs a process)."""
+    env = clean_env(tmp_path_factory.mktemp("cli"))
+    cli(env, "migrate")
+    return env
 
 
 def cli(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -103,10 +115,9 @@ def test_account_number_hipaa_and_token(env: dict[str, str]) -> None:
     ],
 )
 def test_errors_are_one_line_on_stderr_with_nonzero_exit(
-    env: dict[str, str], args: tuple[str, ...], needle: str
+    migrated_env: dict[str, str], args: tuple[str, ...], needle: str
 ) -> None:
-    cli(env, "migrate")
-    result = cli(env, *args, ok=False)
+    result = cli(migrated_env, *args, ok=False)
     assert result.returncode != 0
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()

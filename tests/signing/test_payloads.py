@@ -236,7 +236,15 @@ def test_messages_test_request_is_always_signed(event: str, sign_sms: bool) -> N
     assert claims["payload_hash"] == hashlib.sha256(request.body).hexdigest()
     assert claims["api_key"] == CTX.api_key
     assert claims["iat"] == 1_715_000_000
+    assert claims["iss"] == "Vonage"
     assert request.method == "POST"
+
+
+def test_messages_test_request_carries_the_configured_issuer() -> None:
+    request = request_for("MESSAGE_STATUS", issuer="Acme Webhooks")
+    authorization = dict(request.headers)["Authorization"]
+    claims = jwt.decode(authorization.removeprefix("Bearer "), SECRET, algorithms=["HS256"])
+    assert claims["iss"] == "Acme Webhooks"
 
 
 def test_unknown_event_is_refused() -> None:

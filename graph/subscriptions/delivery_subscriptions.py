@@ -1,0 +1,103 @@
+"""Test deliveries streamed step by step: start one and watch it, or follow one already started."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from graph.context import principal_of
+from graph.enums import WebhookEvent
+from graph.relay import pk_of
+from graph.types.delivery import DeliveryStep
+from models.deliveries import DeliveryStep as DeliveryStepRow
+from models.enums import WebhookEvent as WebhookEventValue
+from resolvers import deliveries
+from resolvers.errors import DomainError
+
+
+@strawberry.input(description="Which sample webhook to send, and where.")
+class TestWebhookInput:
+    api_key_id: strawberry.ID = strawberry.field(
+        description="The key whose settings and signature secret the webhook uses."
+    )
+    event: WebhookEvent = strawberry.field(description="The kind of webhook to send.")
+    number_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A number of that key: its msisdn goes in the payload and, for inbound "
+        "events, its own inbound webhook is used when it has one.",
+    )
+    url: str | None = strawberry.field(
+        default=None,
+        description="Send to this one-off URL instead of the configured webhook (same rules).",
+    )
+
+
+def _optional_pk(global_id: strawberry.ID | None, type_name: str) -> int | None:
+    if global_id is None:
+        return None
+    # 0 matches no row: a malformed ID answers NOT_FOUND, exactly like a missing one.
+    return pk_of(global_id, type_name) or 0
+
+
+async def _as_steps(
+    rows: AsyncGenerator[DeliveryStepRow, None],
+) -> AsyncGenerator[DeliveryStep, None]:
+    """Graph steps from resolver rows; a refusal becomes an error with its code and field."""
+    async with contextlib.aclosing(rows) as steps:
+        try:
+            async for row in steps:
+                yield DeliveryStep.from_row(row)
+        except DomainError as error:
+            field = ["input", *error.field] if error.field else None
+            raise GraphQLError(
+                error.message, extensions={"code": error.code.value, "field": field}
+            ) from None
+
+
+@strawberry.type
+class DeliverySubscriptions:
+    @strawberry.subscription(
+        description="Send a sample webhook and stream every step until the final one "
+        "(SUCCEEDED or FAILED). ADMIN only. The delivery goes on if you unsubscribe; follow "
+        "it again with `deliverySteps`. Refusals are errors with extensions.code: NOT_FOUND, "
+        "FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight)."
+    )
+    async def test_webhook(
+        self,
+        info: Info,
+        input: Annotated[TestWebhookInput, strawberry.argument(description="What to send.")],
+    ) -> AsyncGenerator[DeliveryStep, None]:
+        rows = deliveries.send_test_webhook(
+            deps=info.context.deps,
+            principal=principal_of(info),
+            api_key_id=pk_of(input.api_key_id, "ApiKey"),
+            event=WebhookEventValue(input.event.value),
+            number_id=_optional_pk(input.number_id, "Number"),
+            url=input.url,
+        )
+        async for step in _as_steps(rows):
+            yield step
+
+    @strawberry.subscription(
+        description="Every step of a test delivery: the stored ones first, then live ones "
+        "as they happen, each once and in order, ending after the final step."
+    )
+    async def delivery_steps(
+        self,
+        info: Info,
+        delivery_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The TestDelivery's global ID.")
+        ],
+    ) -> AsyncGenerator[DeliveryStep, None]:
+        rows = deliveries.delivery_steps(
+            deps=info.context.deps,
+            principal=principal_of(info),
+            delivery_id=pk_of(delivery_id, "TestDelivery"),
+        )
+        async for step in _as_steps(rows):
+            yield step

@@ -1,0 +1,44 @@
+"""Live settings: open dashboards hear about every change of a key, from any replica."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from graph.context import principal_of
+from graph.relay import pk_of
+from graph.types.settings_change import SettingsChange
+from resolvers.errors import DomainError
+from resolvers.live_settings import watch_settings
+
+
+@strawberry.type
+class SettingsSubscriptions:
+    @strawberry.subscription(
+        description="Every change of this key's settings, whichever server replica made it. "
+        "A key the caller cannot see ends the stream with a NOT_FOUND error."
+    )
+    async def settings_changed(
+        self,
+        info: Info,
+        api_key_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global ID of the API key.")
+        ],
+    ) -> AsyncGenerator[SettingsChange, None]:
+        stream = watch_settings(
+            deps=info.context.deps,
+            principal=principal_of(info),
+            api_key_id=pk_of(api_key_id, "ApiKey"),
+        )
+        try:
+            # aclosing: a client's `complete` must unsubscribe from the broker right away.
+            async with aclosing(stream) as changes:
+                async for change in changes:
+                    yield SettingsChange.from_event(change)
+        except DomainError as error:
+            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None

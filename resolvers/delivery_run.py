@@ -1,0 +1,316 @@
+"""Running one test delivery: build and sign the sample, attempt, retry, store every step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.credentials import ApiKey
+from models.deliveries import DeliveryStep, TestDelivery
+from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
+from models.webhooks import MessagingConfig, Number, SignatureConfig
+from resolvers.deps import Deps
+from resolvers.effective import SMS_EVENTS, effective_webhook
+from resolvers.events import delivery_channel
+from resolvers.provisioning import signature_context
+from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepReport
+from signing.payloads import SampleContext, WebhookRequest, build_test_request
+
+log = logging.getLogger("switchboard.deliveries")
+
+# The handset in sample payloads, and the account's number when the key has none: both from
+# the range Ofcom keeps for drama, so a sample can never reach a real phone.
+SAMPLE_HANDSET = "447700900999"
+SAMPLE_ACCOUNT_NUMBER = "447700900000"
+RETRIED_FAILURES = frozenset({FailureCode.CONNECT_FAILED, FailureCode.CONNECT_TIMEOUT})
+# A PENDING delivery older than this was left by a process that died mid-delivery: the
+# longest real one (3 attempts of 15 s plus back-off) ends long before.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def step_message(step: DeliveryStep) -> dict[str, Any]:
+    """A stored step as a broker message (JSON-safe, so it can cross replicas)."""
+    return {
+        "deliveryId": step.delivery_id,
+        "sequence": step.sequence,
+        "kind": step.kind.value,
+        "at": step.at.isoformat(),
+        "attempt": step.attempt,
+        "detail": step.detail,
+        "address": step.address,
+        "request": step.request,
+        "response": step.response,
+        "errorCode": step.error_code,
+        "final": step.final,
+        "status": step.status.value,
+    }
+
+
+def step_from_message(message: dict[str, Any]) -> DeliveryStep:
+    """The step a broker message carries, as an unsaved row (the same shape readers get)."""
+    return DeliveryStep(
+        delivery_id=message["deliveryId"],
+        sequence=message["sequence"],
+        kind=DeliveryStepKind(message["kind"]),
+        at=datetime.fromisoformat(message["at"]),
+        attempt=message["attempt"],
+        detail=message["detail"],
+        address=message["address"],
+        request=message["request"],
+        response=message["response"],
+        error_code=message["errorCode"],
+        final=message["final"],
+        status=DeliveryStatus(message["status"]),
+    )
+
+
+class StepRecorder:
+    """Stores each step of one delivery, then publishes it: readers never see an unstored step."""
+
+    def __init__(self, deps: Deps, delivery: TestDelivery) -> None:
+        self.deps = deps
+        self.delivery = delivery
+        self.sequence = 0
+        self.finished = False
+
+    async def step(self, report: StepReport, attempt: int | None = None) -> None:
+        row = await DeliveryStep.create(
+            **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
+            detail=report.detail,
+            address=report.address,
+            request=report.request,
+            response=report.response,
+        )
+        await self._publish(row)
+
+    async def finish(
+        self,
+        status: DeliveryStatus,
+        detail: str,
+        *,
+        error_code: str | None = None,
+        attempt: int | None = None,
+    ) -> None:
+        """The final step and the delivery's outcome, written together."""
+        kind = (
+            DeliveryStepKind.SUCCEEDED
+            if status is DeliveryStatus.SUCCEEDED
+            else (DeliveryStepKind.FAILED)
+        )
+        async with in_transaction():
+            row = await DeliveryStep.create(
+                **self._fields(kind, attempt, status),
+                detail=detail,
+                error_code=error_code,
+                final=True,
+            )
+            self.delivery.status = status
+            self.delivery.error_code = error_code
+            self.delivery.finished_at = row.at
+            await self.delivery.save(update_fields=["status", "error_code", "finished_at"])
+        self.finished = True
+        await self._publish(row)
+
+    def _fields(
+        self, kind: DeliveryStepKind, attempt: int | None, status: DeliveryStatus
+    ) -> dict[str, Any]:
+        self.sequence += 1
+        return {
+            "delivery_id": self.delivery.id,
+            "sequence": self.sequence,
+            "kind": kind,
+            "at": self.deps.clock(),
+            "attempt": attempt,
+            "status": status,
+        }
+
+    async def _publish(self, row: DeliveryStep) -> None:
+        try:
+            await self.deps.broker.publish(delivery_channel(self.delivery.id), step_message(row))
+        except Exception:
+            # The step is stored; a follower that missed it live reads it on its next replay.
+            log.warning("could not publish step %s of delivery %s", row.sequence, row.delivery_id)
+
+
+async def run_delivery(*, deps: Deps, delivery_id: int) -> None:
+    """Carry a PENDING delivery to its end; interrupted or broken, it still ends FAILED."""
+    delivery = await TestDelivery.get(id=delivery_id)
+    recorder = StepRecorder(deps, delivery)
+    try:
+        await _deliver(deps, delivery, recorder)
+    except asyncio.CancelledError:
+        if not recorder.finished:
+            await recorder.finish(
+                DeliveryStatus.FAILED,
+                "The server stopped before this delivery finished; redeliver it to try again.",
+                error_code=FailureCode.INTERRUPTED,
+            )
+        raise
+    except Exception:
+        log.exception("test delivery %s broke", delivery_id)
+        if not recorder.finished:
+            await recorder.finish(
+                DeliveryStatus.FAILED,
+                "An internal error stopped this delivery.",
+                error_code=FailureCode.INTERNAL,
+            )
+
+
+async def close_if_abandoned(*, deps: Deps, delivery_id: int) -> bool:
+    """End a delivery whose process died mid-way with a final INTERRUPTED step, so nobody
+    follows it forever; False if it is finished or may still be running."""
+    delivery = await TestDelivery.get(id=delivery_id)
+    if delivery.status is not DeliveryStatus.PENDING:
+        return False
+    if delivery.created_at > deps.clock() - STALE_AFTER:
+        return False
+    last = await DeliveryStep.filter(delivery_id=delivery_id).order_by("-sequence").first()
+    recorder = StepRecorder(deps, delivery)
+    recorder.sequence = last.sequence if last else 0
+    # Another follower may close it first: the unique sequence refuses the second copy.
+    with contextlib.suppress(IntegrityError):
+        await recorder.finish(
+            DeliveryStatus.FAILED,
+            "The server running this delivery stopped before it finished; redeliver it.",
+            error_code=FailureCode.INTERRUPTED,
+        )
+    return True
+
+
+async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -> None:
+    event = WebhookEvent(delivery.event)
+    key = await ApiKey.get(id=delivery.api_key_id)
+    number = await Number.get_or_none(id=delivery.number_id) if delivery.number_id else None
+    started = f"Test {event.value} webhook of key {key.key}"
+    if number is not None:
+        started += f" for number {number.msisdn}"
+    await recorder.step(StepReport(DeliveryStepKind.STARTED, detail=f"{started}."))
+    config = await MessagingConfig.get(api_key_id=key.id)
+    if not delivery.url:
+        reason = effective_webhook(config, event, number).reason
+        await recorder.finish(
+            DeliveryStatus.FAILED, f"Nowhere to send it: {reason}", error_code=FailureCode.NO_URL
+        )
+        return
+    request, signed_how = await _signed_request(deps, delivery, key, config, number)
+    await recorder.step(StepReport(DeliveryStepKind.SIGNED, detail=signed_how))
+    await _attempts(deps, request, recorder)
+
+
+async def _attempts(deps: Deps, request: WebhookRequest, recorder: StepRecorder) -> None:
+    """Attempt until success, a failure not worth retrying, or the last attempt."""
+    sender = deps.webhook_sender
+    if sender is None:
+        raise RuntimeError("no webhook sender is configured")
+    total = max(1, deps.delivery_attempts)
+    for attempt in range(1, total + 1):
+
+        async def report(step: StepReport, attempt: int = attempt) -> None:
+            await recorder.step(step, attempt)
+
+        outcome = await sender.attempt(
+            request, allow_private=deps.allow_private_webhooks, report=report
+        )
+        error_code, retry, detail = judge(outcome)
+        if error_code is None:
+            await recorder.finish(DeliveryStatus.SUCCEEDED, detail, attempt=attempt)
+            return
+        if not retry or attempt == total:
+            if retry:
+                detail = f"{detail} Gave up after {total} attempts."
+            await recorder.finish(
+                DeliveryStatus.FAILED, detail, error_code=error_code, attempt=attempt
+            )
+            return
+        delay = deps.delivery_backoff_seconds * 2 ** (attempt - 1)
+        await recorder.step(
+            StepReport(
+                DeliveryStepKind.RETRY_SCHEDULED,
+                detail=f"{detail} Attempt {attempt + 1} of {total} in {delay:g} s.",
+            ),
+            attempt,
+        )
+        await asyncio.sleep(delay)
+
+
+def judge(outcome: AttemptOutcome) -> tuple[str | None, bool, str]:
+    """(failure code or None for success, whether to retry, what to tell the user)."""
+    if outcome.error_code is not None:
+        return outcome.error_code, outcome.error_code in RETRIED_FAILURES, outcome.detail
+    status = outcome.status_code or 0
+    if 200 <= status < 300:
+        return None, False, f"Delivered: the receiver answered HTTP {status}."
+    if 300 <= status < 400:
+        return (
+            FailureCode.REDIRECT,
+            False,
+            f"The receiver answered HTTP {status}, a redirect; webhooks do not follow redirects, "
+            "so set the URL it points to.",
+        )
+    retry = status == 429 or status >= 500
+    return FailureCode.HTTP_STATUS, retry, f"The receiver answered HTTP {status}."
+
+
+async def _signed_request(
+    deps: Deps,
+    delivery: TestDelivery,
+    key: ApiKey,
+    config: MessagingConfig,
+    number: Number | None,
+) -> tuple[WebhookRequest, str]:
+    """The sample webhook for the delivery's event, signed as a real one would be, and how."""
+    signature = await SignatureConfig.get(api_key_id=key.id)
+    secret = deps.box.decrypt(signature.secret_ciphertext, context=signature_context(key.key))
+    now = deps.clock()
+    ctx = SampleContext(
+        api_key=key.key,
+        to=SAMPLE_HANDSET,
+        sender=await _account_number(key, number),
+        now=now,
+        message_id=secrets.token_hex(8).upper(),
+        message_uuid=str(uuid.uuid4()),
+        client_ref=f"switchboard-test-{delivery.id}",
+        nonce=str(uuid.uuid4()),
+    )
+    request = build_test_request(
+        event=delivery.event.value,
+        url=delivery.url,
+        ctx=ctx,
+        fmt=config.sms_format.value,
+        sign_sms=signature.sign_sms_webhooks,
+        method=signature.method.value,
+        secret=secret,
+        issued_at=int(now.timestamp()),
+        jti=str(uuid.uuid4()),
+        issuer=deps.webhook_issuer,
+    )
+    return request, _signed_how(delivery.event, config, signature, deps.webhook_issuer)
+
+
+async def _account_number(key: ApiKey, number: Number | None) -> str:
+    if number is not None:
+        return number.msisdn
+    first = await Number.filter(api_key_id=key.id).order_by("id").first()
+    return first.msisdn if first is not None else SAMPLE_ACCOUNT_NUMBER
+
+
+def _signed_how(
+    event: WebhookEvent, config: MessagingConfig, signature: SignatureConfig, issuer: str
+) -> str:
+    if event not in SMS_EVENTS:
+        return (
+            f"Built a sample {event.value} payload (JSON) and signed it with a JWT "
+            f"(HS256, iss {issuer!r}) in the Authorization header."
+        )
+    built = f"Built a sample {event.value} payload ({config.sms_format.value})"
+    if not signature.sign_sms_webhooks:
+        return f"{built}; not signed, because signing SMS API webhooks is off for this key."
+    return f"{built} and signed it with {signature.method.value}: timestamp and sig added."

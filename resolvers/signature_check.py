@@ -1,0 +1,61 @@
+"""The signature check helper: does a webhook a customer received verify with their key?"""
+
+from __future__ import annotations
+
+from models.webhooks import SignatureConfig
+from resolvers import reads
+from resolvers.deps import Deps
+from resolvers.errors import BadRequest, not_found
+from resolvers.principal import Principal
+from resolvers.provisioning import signature_context
+from signing.check import check_webhook_signature
+from signing.sms import verify_sms_signature
+from signing.verdict import SignatureVerdict, sms_scheme
+
+
+async def check_received_webhook(
+    *,
+    deps: Deps,
+    principal: Principal,
+    api_key_id: int,
+    http_method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    params: list[tuple[str, str]] | None = None,
+    max_age_seconds: int | None = None,
+) -> SignatureVerdict:
+    """Verify a received webhook with the key's signature secret and method; say why not.
+
+    `params`, when given, are SMS API parameters the receiver already parsed, checked
+    instead of reading them from the URL or body. Any caller who may see the key may ask:
+    the answer is a yes or no and reveals nothing of the secret.
+    """
+    if max_age_seconds is not None and max_age_seconds < 0:
+        raise BadRequest("`maxAgeSeconds` must be 0 or more.")
+    key = await reads.api_key_by_id(principal=principal, api_key_id=api_key_id)
+    if key is None:
+        raise not_found(["apiKeyId"], "API key")
+    config = await SignatureConfig.get(api_key_id=key.id)
+    secret = deps.box.decrypt(config.secret_ciphertext, context=signature_context(key.key))
+    method = config.method.value
+    now = int(deps.clock().timestamp())
+    if params is not None:
+        named = dict(params)
+        if len(named) != len(params):
+            return SignatureVerdict.rejected(sms_scheme(method), "duplicate parameter")
+        return verify_sms_signature(named, secret, method, max_age=max_age_seconds, now=now)
+    named_headers: dict[str, str] = {}
+    for name, value in headers:
+        # The first copy of a header is the one a receiver's framework usually hands over.
+        named_headers.setdefault(name.lower(), value)
+    return check_webhook_signature(
+        http_method=http_method,
+        url=url,
+        headers=named_headers,
+        body=body,
+        secret=secret,
+        method=method,
+        max_age=max_age_seconds,
+        now=now,
+    )

@@ -1,0 +1,55 @@
+"""Periodic background jobs run inside the server process, started and stopped with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from resolvers.credentials import record_expired_secrets
+from resolvers.deps import Deps
+
+log = logging.getLogger("switchboard.background")
+EXPIRY_SWEEP_SECONDS = 30.0
+
+
+async def _repeat(name: str, job: Callable[[], Awaitable[object]], interval: float) -> None:
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # One failed run (e.g. the database briefly away) must not end the loop.
+            log.exception("background job %s failed; retrying in %.0f s", name, interval)
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def periodically(
+    name: str, job: Callable[[], Awaitable[object]], interval: float
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run `job` now and then every `interval` seconds until the block ends; a run in progress
+    is cancelled at the end, which is safe for jobs that commit in small transactions."""
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    task = asyncio.create_task(_repeat(name, job, interval), name=f"switchboard:{name}")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
+async def background_jobs(*, deps: Deps, expiry_sweep_seconds: float) -> AsyncIterator[None]:
+    """Every job the server runs on its own: today, recording secrets that expired (each
+    replica runs it; the sweep is safe to run concurrently)."""
+    async with periodically(
+        "record_expired_secrets",
+        lambda: record_expired_secrets(deps=deps),
+        expiry_sweep_seconds,
+    ):
+        yield

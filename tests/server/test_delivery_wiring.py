@@ -1,0 +1,81 @@
+"""How the server wires test deliveries: settings from the environment, and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from models import deliveries as stored
+from models.enums import DeliveryStatus, WebhookEvent
+from resolvers import deliveries
+from server.app import build_deps
+from server.sender import HttpxWebhookSender
+from server.settings import Settings, SettingsError
+from server.tasks import BackgroundTasks
+from tests.conftest import TEST_MASTER_KEY
+from tests.deliveries import MakeEnv
+from tests.server.receiver import Answer, receiver
+
+KEY = "SWITCHBOARD_SECRET_KEY"
+
+
+def test_delivery_settings_have_the_documented_defaults() -> None:
+    settings = Settings.from_env({KEY: "00" * 32})
+    assert settings.webhook_connect_timeout_seconds == 3.0
+    assert settings.webhook_total_timeout_seconds == 15.0
+    assert (settings.delivery_attempts, settings.delivery_backoff_seconds) == (3, 1.0)
+    assert settings.max_deliveries_in_flight == 5
+
+
+def test_delivery_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            KEY: "00" * 32,
+            "SWITCHBOARD_WEBHOOK_CONNECT_TIMEOUT": "1.5",
+            "SWITCHBOARD_WEBHOOK_TIMEOUT": "9",
+            "SWITCHBOARD_DELIVERY_ATTEMPTS": "4",
+            "SWITCHBOARD_DELIVERY_BACKOFF": "0.5",
+            "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT": "2",
+        }
+    )
+    deps = build_deps(settings)
+    assert isinstance(deps.webhook_sender, HttpxWebhookSender)
+    assert deps.webhook_sender.connect_timeout == 1.5
+    assert deps.webhook_sender.total_timeout == 9.0
+    assert isinstance(deps.delivery_tasks, BackgroundTasks)
+    assert (deps.delivery_attempts, deps.delivery_backoff_seconds) == (4, 0.5)
+    assert deps.max_deliveries_in_flight == 2
+
+
+def test_a_malformed_number_names_its_variable() -> None:
+    with pytest.raises(SettingsError, match="SWITCHBOARD_DELIVERY_BACKOFF"):
+        Settings.from_env({KEY: "00" * 32, "SWITCHBOARD_DELIVERY_BACKOFF": "x"})
+
+
+async def test_shutdown_interrupts_deliveries_before_the_database_closes(
+    delivery_env: MakeEnv,
+) -> None:
+    env = delivery_env(delivery_shutdown_grace_seconds=0.01)
+    seeded = await env.seed()
+    async with receiver(Answer(gate=asyncio.Event())) as rx:
+        async with env.app.router.lifespan_context(env.app):
+            delivery = await deliveries.start_test_delivery(
+                deps=env.deps,
+                principal=seeded.principal(),
+                api_key_id=seeded.api_key_id,
+                event=WebhookEvent.MESSAGE_STATUS,
+                url=rx.url(),
+            )
+            deliveries.launch_delivery(env.deps, delivery.id)
+            await rx.arrived.wait()
+        assert env.tasks.running == 0
+    await delivery.refresh_from_db()
+    assert (delivery.status, delivery.error_code) == (DeliveryStatus.FAILED, "INTERRUPTED")
+    final = await stored.DeliveryStep.filter(delivery_id=delivery.id, final=True).get()
+    assert final.error_code == "INTERRUPTED" and "redeliver" in (final.detail or "")
+
+
+def test_settings_defaults_match_deps_defaults() -> None:
+    deps = build_deps(Settings(master_key=TEST_MASTER_KEY))
+    assert deps.delivery_attempts == 3 and deps.max_deliveries_in_flight == 5
