@@ -6,18 +6,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.document_cache import DocumentCache
 from graph.extensions import ErrorCodes, OperationName
+from graph.limits import request_limits
 from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
 from graph.subscriptions import SUBSCRIPTION_TYPES
@@ -46,9 +42,7 @@ def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.
     extensions: list[Any] = [
         ErrorCodes,
         OperationName,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        request_limits(max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_tokens=MAX_TOKENS),
         DocumentCache,
     ]
     if not introspection:
