@@ -9,6 +9,7 @@ import asyncio
 import os
 import socket
 import sys
+from dataclasses import replace
 
 import uvicorn
 
@@ -23,8 +24,11 @@ def _app(kind: str):
         database_url=os.environ["BENCH_DATABASE_URL"],
         master_key=parse_master_key(os.environ["SWITCHBOARD_SECRET_KEY"]),
     )
+    if kind == "switchboard-webhooks":
+        # The stream bench's receiver is on loopback, and all its streams share one account.
+        settings = replace(settings, allow_private_webhooks=True, max_deliveries_in_flight=10_000)
     deps = build_deps(settings)
-    if kind == "switchboard":
+    if kind in ("switchboard", "switchboard-webhooks"):
         return create_app(settings, deps=deps)
     if kind == "rest":
         return create_rest_app(settings, deps=deps)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bench.run import Bench
-from bench.sections import auth, dashboard, sql
+from bench.sections import auth, dashboard, sql, streams
 
-# The delivery streams (N concurrent testWebhook subscriptions) join as sections/streams.py.
 SECTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "dashboard": dashboard.run,
     "sql": sql.run,
     "auth": auth.run,
+    "streams": streams.run,
 }

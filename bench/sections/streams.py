@@ -1,0 +1,253 @@
+"""N concurrent testWebhook streams against a receiver that answers after 200 ms: time to
+first step, gaps between steps, server CPU and memory per stream."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import resource
+import time
+from dataclasses import dataclass, field
+from statistics import median
+
+import websockets
+
+from bench.load import process_cpu_seconds
+from bench.report import section, table, verdict
+from bench.run import Bench, Server
+from graph.relay import to_global_id
+from models.credentials import ApiKey
+
+RECEIVER_DELAY = 0.2
+STREAM_COUNTS = (10, 100, 500)
+TEST_WEBHOOK = """subscription($input: TestWebhookInput!) {
+  testWebhook(input: $input) { kind final } }"""
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+
+def process_rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+@dataclass
+class Stream:
+    subscribed_at: float = 0.0
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    error: str | None = None
+
+
+async def _receiver() -> tuple[asyncio.Server, int]:
+    """Answers every request 200 after RECEIVER_DELAY, as a slow customer endpoint would."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+            await asyncio.sleep(RECEIVER_DELAY)
+            writer.write(RESPONSE)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, backlog=2048)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def _open(server: Server, token: str) -> websockets.ClientConnection:
+    socket = await websockets.connect(
+        f"ws://127.0.0.1:{server.port}/graphql",
+        subprotocols=["graphql-transport-ws"],
+        max_queue=None,
+        open_timeout=60,
+    )
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    )
+    ack = json.loads(await socket.recv())
+    if ack["type"] != "connection_ack":
+        raise SystemExit(f"the WebSocket was refused: {ack}")
+    return socket
+
+
+async def _follow(socket: websockets.ClientConnection, payload: dict, stream: Stream) -> None:
+    stream.subscribed_at = time.perf_counter()
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 60))
+        if message["type"] == "next":
+            step = message["payload"]["data"]["testWebhook"]
+            stream.steps.append((step["kind"], time.perf_counter()))
+        elif message["type"] == "error":
+            stream.error = json.dumps(message["payload"])[:200]
+            return
+        if message["type"] == "complete" or (
+            message["type"] == "next" and message["payload"]["data"]["testWebhook"]["final"]
+        ):
+            return
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    count: int
+    failed: int
+    first_step_ms: list[float]
+    gaps_ms: list[float]
+    response_gaps_ms: list[float]
+    cpu_ms_per_stream: float
+    kb_per_stream: float
+
+
+async def _measure(bench: Bench, server: Server, count: int, url: str | None) -> StreamResult:
+    tenant = bench.seeded.dashboard
+    key = await ApiKey.get(key=tenant.api_key)
+    variables = {"input": {"apiKeyId": to_global_id("ApiKey", key.id), "event": "MESSAGE_STATUS"}}
+    if url:
+        variables["input"]["url"] = url
+    payload = {"query": TEST_WEBHOOK, "variables": variables}
+    sockets = [await _open(server, tenant.session_token) for _ in range(count)]
+    streams = [Stream() for _ in range(count)]
+    rss_before = process_rss_bytes(server.pid)
+    peak = rss_before
+    cpu_before = process_cpu_seconds(server.pid)
+
+    async def sample_memory() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, process_rss_bytes(server.pid))
+            await asyncio.sleep(0.01)
+
+    sampler = asyncio.create_task(sample_memory())
+    try:
+        await asyncio.gather(
+            *(_follow(s, payload, st) for s, st in zip(sockets, streams, strict=True))
+        )
+    finally:
+        sampler.cancel()
+    cpu = (process_cpu_seconds(server.pid) or 0.0) - (cpu_before or 0.0)
+    for socket in sockets:
+        await socket.close()
+    done = [s for s in streams if s.error is None and s.steps]
+    gaps, response_gaps = [], []
+    for stream in done:
+        times = [at for _, at in stream.steps]
+        gaps += [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+        kinds = [kind for kind, _ in stream.steps]
+        if "REQUEST_SENT" in kinds and "RESPONSE" in kinds:
+            response_gaps.append(
+                (
+                    stream.steps[kinds.index("RESPONSE")][1]
+                    - stream.steps[kinds.index("REQUEST_SENT")][1]
+                )
+                * 1000
+            )
+    return StreamResult(
+        count=count,
+        failed=count - len(done),
+        first_step_ms=[(s.steps[0][1] - s.subscribed_at) * 1000 for s in done],
+        gaps_ms=gaps,
+        response_gaps_ms=response_gaps,
+        cpu_ms_per_stream=cpu * 1000 / count,
+        kb_per_stream=(peak - rss_before) / 1024 / count,
+    )
+
+
+def _raise_file_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def run(bench: Bench) -> None:
+    _raise_file_limit()
+    server = await bench.server("switchboard-webhooks")
+    receiver, port = await _receiver()
+    url = f"http://127.0.0.1:{port}/status"
+    try:
+        start_only = await _measure(bench, server, 100, None)
+        results = [await _measure(bench, server, n, url) for n in STREAM_COUNTS]
+    finally:
+        receiver.close()
+        await receiver.wait_closed()
+    section(
+        f"delivery streams: N concurrent testWebhook subscriptions, receiver answers after "
+        f"{RECEIVER_DELAY * 1000:.0f} ms"
+    )
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                f"N={r.count}",
+                r.failed,
+                f"{median(r.first_step_ms):.1f}",
+                f"{_percentile(r.first_step_ms, 0.99):.1f}",
+                f"{median(r.response_gaps_ms):.1f}",
+                f"{_percentile(r.response_gaps_ms, 0.99):.1f}",
+                f"{median(r.gaps_ms):.2f}",
+                f"{_percentile(r.gaps_ms, 0.99):.1f}",
+                f"{r.cpu_ms_per_stream:.2f}",
+                f"{r.kb_per_stream:.0f}",
+            ]
+        )
+    print(
+        table(
+            (
+                "",
+                "failed",
+                "1st step p50 ms",
+                "p99",
+                "send→response p50 ms",
+                "p99",
+                "any step gap p50 ms",
+                "p99",
+                "server CPU ms/stream",
+                "KB/stream",
+            ),
+            rows,
+        )
+    )
+    big = results[-1]
+    gap = median(big.response_gaps_ms) if big.response_gaps_ms else float("inf")
+    delay_ms = RECEIVER_DELAY * 1000
+    print(
+        verdict(
+            f"N={big.count}: median send→response gap",
+            f"{gap:.1f} ms ({gap / delay_ms:.2f}x the receiver's delay)",
+            "≤ 1.10x",
+            gap <= delay_ms * 1.10 and big.failed == 0,
+        )
+    )
+    print(
+        verdict(
+            "subscription start (STARTED, then NO_URL) server CPU per stream",
+            f"{start_only.cpu_ms_per_stream:.2f} ms",
+            "≤ 2 ms",
+            start_only.cpu_ms_per_stream <= 2.0,
+        )
+    )
+    print(
+        verdict(
+            f"N={big.count}: memory per open stream",
+            f"{big.kb_per_stream:.0f} KB",
+            "≤ 100 KB",
+            big.kb_per_stream <= 100,
+        )
+    )
