@@ -14,10 +14,18 @@ MODEL_MODULES = [
 DEFAULT_DATABASE_URL = "sqlite://data/switchboard.sqlite3"
 
 
+def _with_sqlite_defaults(database_url: str) -> str:
+    """In WAL mode, synchronous=NORMAL still never corrupts the file; it stops an fsync on
+    every commit (a test delivery commits once per step). A URL that says otherwise wins."""
+    if not is_sqlite(database_url) or ":memory:" in database_url or "synchronous=" in database_url:
+        return database_url
+    return database_url + ("&" if "?" in database_url else "?") + "synchronous=NORMAL"
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config dict for a database URL."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _with_sqlite_defaults(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
