@@ -16,21 +16,15 @@ from graph.types.api_key import ApiKey, ApiSecret
 from graph.types.audit import AuditEvent
 from graph.types.delivery import TestDelivery
 from graph.types.number import Number
-from models.account import Account as AccountRow
-from models.audit import AuditEvent as AuditEventRow
-from models.credentials import ApiKey as ApiKeyRow
-from models.credentials import ApiSecret as ApiSecretRow
-from models.deliveries import TestDelivery as TestDeliveryRow
-from models.webhooks import Number as NumberRow
 from resolvers import reads
 
-NODE_TYPES: dict[str, tuple[type[Any], Callable[[Any], Node]]] = {
-    "Account": (AccountRow, Account.from_row),
-    "ApiKey": (ApiKeyRow, ApiKey.from_row),
-    "ApiSecret": (ApiSecretRow, ApiSecret.from_row),
-    "Number": (NumberRow, Number.from_row),
-    "AuditEvent": (AuditEventRow, AuditEvent.from_row),
-    "TestDelivery": (TestDeliveryRow, TestDelivery.from_row),
+NODE_TYPES: dict[str, Callable[[Any], Node]] = {
+    "Account": Account.from_row,
+    "ApiKey": ApiKey.from_row,
+    "ApiSecret": ApiSecret.from_row,
+    "Number": Number.from_row,
+    "AuditEvent": AuditEvent.from_row,
+    "TestDelivery": TestDelivery.from_row,
 }
 
 
@@ -41,8 +35,8 @@ async def load_node(info: Info, global_id: str) -> Node | None:
     decoded = from_global_id(global_id)
     if decoded is None or decoded[0] not in NODE_TYPES:
         return None
-    model, convert = NODE_TYPES[decoded[0]]
-    row = await reads.get_owned(principal=principal, model=model, pk=decoded[1])
+    convert = NODE_TYPES[decoded[0]]
+    row = await reads.get_node(principal=principal, kind=decoded[0], pk=decoded[1])
     return convert(row) if row is not None else None
 
 

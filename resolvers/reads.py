@@ -113,6 +113,22 @@ async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Mod
     return row if getattr(row, "api_key_id", None) == principal.api_key_id else None
 
 
+NODE_MODELS: dict[str, type[Model]] = {
+    "Account": Account,
+    "ApiKey": ApiKey,
+    "ApiSecret": ApiSecret,
+    "Number": Number,
+    "AuditEvent": AuditEvent,
+    "TestDelivery": TestDelivery,
+}
+
+
+async def get_node(*, principal: Principal, kind: str, pk: int) -> Model | None:
+    """The object a global ID names ("ApiKey", 12) if the caller owns it; else None."""
+    model = NODE_MODELS.get(kind)
+    return None if model is None else await get_owned(principal=principal, model=model, pk=pk)
+
+
 # Batch reads for the graph's DataLoaders: one statement per batch, whatever its size, answered
 # with plain rows (see rows.py for why).
 
