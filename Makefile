@@ -33,6 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 schema: install
 	$(BIN)/strawberry export-schema graph.schema:schema --output schema.graphql

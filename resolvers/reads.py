@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from models.account import Account
 from models.audit import AuditEvent
@@ -101,6 +103,7 @@ async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Mod
         return await Account.get_or_none(id=pk) if pk == principal.account_id else None
     if model is ApiKey:
         return await api_key_by_id(principal=principal, api_key_id=pk)
+    query: QuerySet[Any]
     if model is ApiSecret:
         query = ApiSecret.filter(id=pk, api_key__account_id=principal.account_id)
     elif model in (Number, TestDelivery, AuditEvent):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -19,8 +19,9 @@ from resolvers.pagination import Window
 
 
 class Record(Protocol):
-    SOURCE: ClassVar[str]  # what follows FROM
-    COLUMNS: ClassVar[str]
+    # Plain class attributes on each record (a ClassVar here would not match them).
+    SOURCE: str  # what follows FROM
+    COLUMNS: str
 
     @classmethod
     def from_db(cls, record: dict[str, Any]) -> Self: ...
