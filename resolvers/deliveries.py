@@ -9,12 +9,11 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models.account import Account
 from models.credentials import ApiKey
 from models.deliveries import DeliveryStep, TestDelivery
 from models.enums import DeliveryStatus, WebhookEvent
 from models.webhooks import MessagingConfig, Number
-from resolvers import reads
+from resolvers import reads, rows
 from resolvers.delivery_run import (
     STALE_AFTER,
     close_if_abandoned,
@@ -28,6 +27,10 @@ from resolvers.events import delivery_channel
 from resolvers.principal import Principal
 from signing.urls import UrlRuleError, check_webhook_url
 
+PENDING_COLUMNS = (
+    '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "url", "status", '
+    '"created_at")'
+)
 # How long a follower waits for a live step before it re-reads the stored ones, so a lost
 # broker message (or a publisher that failed to publish) delays it rather than stalls it.
 FOLLOW_RECHECK_SECONDS = 5.0
@@ -44,18 +47,17 @@ async def start_test_delivery(
 ) -> TestDelivery:
     """A new PENDING delivery of a sample `event`, checked and counted but not yet running."""
     _require_sending(deps, principal)
-    key = None
+    found = None
     if api_key_id is not None:
-        key = await reads.api_key_by_id(principal=principal, api_key_id=api_key_id)
-    if key is None:
+        found = await reads.api_key_with_messaging(principal=principal, api_key_id=api_key_id)
+    if found is None:
         raise not_found(["apiKeyId"], "API key")
-    number = await _number_of_key(principal, key, number_id)
+    number = await _number_of_key(principal, found.key, number_id)
     if url is not None and url.strip():
         target = _one_off_url(url)
     else:
-        config = await MessagingConfig.get(api_key_id=key.id)
-        target = effective_webhook(config, event, number).url or ""
-    return await _create_pending(deps, key, event, number, target)
+        target = effective_webhook(found.messaging, event, number).url or ""
+    return await _create_pending(deps, found.key, event, number, target)
 
 
 async def send_test_webhook(
@@ -84,14 +86,14 @@ async def send_test_webhook(
     def launch() -> None:
         nonlocal launched
         launched = True
-        launch_delivery(deps, delivery.id)
+        launch_delivery(deps, delivery)
 
     try:
         async for step in _follow(deps, delivery.id, on_subscribed=launch):
             yield step
     finally:
         if not launched:
-            launch_delivery(deps, delivery.id)
+            launch_delivery(deps, delivery)
 
 
 async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None) -> TestDelivery:
@@ -106,7 +108,7 @@ async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None
         config = await MessagingConfig.get(api_key_id=key.id)
         target = effective_webhook(config, original.event, number).url or ""
     delivery = await _create_pending(deps, key, original.event, number, target)
-    launch_delivery(deps, delivery.id)
+    launch_delivery(deps, delivery)
     return delivery
 
 
@@ -119,12 +121,12 @@ async def delivery_steps(
         yield step
 
 
-def launch_delivery(deps: Deps, delivery_id: int) -> None:
+def launch_delivery(deps: Deps, delivery: TestDelivery) -> None:
     """Hand a PENDING delivery to the server's task runner, which outlives any request."""
     if deps.delivery_tasks is None:
         raise RuntimeError("no delivery task runner is configured")
     deps.delivery_tasks.spawn(
-        run_delivery(deps=deps, delivery_id=delivery_id), name=f"test-delivery-{delivery_id}"
+        run_delivery(deps=deps, delivery=delivery), name=f"test-delivery-{delivery.id}"
     )
 
 
@@ -148,7 +150,9 @@ async def _owned_delivery(
     return row
 
 
-async def _number_of_key(principal: Principal, key: ApiKey, number_id: int | None) -> Number | None:
+async def _number_of_key(
+    principal: Principal, key: ApiKey | rows.ApiKey, number_id: int | None
+) -> Number | None:
     if number_id is None:
         return None
     number = await reads.get_owned(principal=principal, model=Number, pk=number_id)
@@ -174,34 +178,68 @@ def _one_off_url(url: str) -> str:
 
 
 async def _create_pending(
-    deps: Deps, key: ApiKey, event: WebhookEvent, number: Number | None, url: str
+    deps: Deps,
+    key: ApiKey | rows.ApiKey,
+    event: WebhookEvent,
+    number: Number | None,
+    url: str,
 ) -> TestDelivery:
-    """Count the account's deliveries in flight and add one, or refuse with RATE_LIMITED.
+    """Add a PENDING delivery if the account has fewer than its limit in flight, or refuse
+    with RATE_LIMITED.
 
-    The count lives in the database, so the limit holds across replicas: the account row is
-    locked for the count and the insert (PostgreSQL; SQLite runs one transaction at a time).
+    The count lives in the database, so the limit holds across replicas: one statement
+    counts and inserts. SQLite runs one write at a time, so that statement is enough there;
+    PostgreSQL first locks the account row, so concurrent starts count one after another.
     """
-    async with in_transaction():
-        await Account.select_for_update().filter(id=key.account_id).first()
-        in_flight = await TestDelivery.filter(
-            account_id=key.account_id,
-            status=DeliveryStatus.PENDING,
-            # A row a dead process left PENDING must not hold the limit forever.
-            created_at__gte=deps.clock() - STALE_AFTER,
-        ).count()
-        if in_flight >= deps.max_deliveries_in_flight:
-            raise DomainError(
-                ErrorCode.RATE_LIMITED,
-                f"This account already has {in_flight} test deliveries in flight (the limit is "
-                f"{deps.max_deliveries_in_flight}); wait for one to finish.",
-            )
-        return await TestDelivery.create(
-            account_id=key.account_id,
-            api_key_id=key.id,
-            number_id=number.id if number else None,
-            event=event,
-            url=url,
+    delivery = TestDelivery(
+        account_id=key.account_id,
+        api_key_id=key.id,
+        number_id=number.id if number else None,
+        event=event,
+        url=url,
+        status=DeliveryStatus.PENDING,
+        created_at=deps.clock(),
+    )
+    db = TestDelivery._meta.db
+    insert = rows.Select(db)
+    values = insert.each(
+        [
+            delivery.account_id,
+            delivery.api_key_id,
+            delivery.number_id,
+            event.value,
+            url,
+            DeliveryStatus.PENDING.value,
+            delivery.created_at,
+        ]
+    )
+    # A row a dead process left PENDING must not hold the limit forever. Placeholders only:
+    # no value is spliced into the statement.
+    in_flight = (
+        f'SELECT COUNT(*) FROM "test_delivery" WHERE "account_id" = {insert(key.account_id)} '  # noqa: S608
+        f'AND "status" = {insert(DeliveryStatus.PENDING.value)} '
+        f'AND "created_at" >= {insert(delivery.created_at - STALE_AFTER)}'
+    )
+    sql = (
+        f"INSERT INTO {PENDING_COLUMNS} SELECT {values} "
+        f'WHERE ({in_flight}) < {insert(deps.max_deliveries_in_flight)} RETURNING "id"'
+    )
+    if db.capabilities.dialect == "postgres":
+        async with in_transaction() as connection:
+            lock = 'SELECT 1 FROM "account" WHERE "id" = $1 FOR NO KEY UPDATE'
+            await connection.execute_query(lock, [key.account_id])
+            inserted = await connection.execute_query_dict(sql, insert.values)
+    else:
+        inserted = await db.execute_query_dict(sql, insert.values)
+    if not inserted:
+        raise DomainError(
+            ErrorCode.RATE_LIMITED,
+            f"This account already has {deps.max_deliveries_in_flight} test deliveries in "
+            "flight, its limit; wait for one to finish.",
         )
+    delivery.id = inserted[0]["id"]
+    delivery._saved_in_db = True
+    return delivery
 
 
 async def _follow(
@@ -213,19 +251,21 @@ async def _follow(
     sequence number drops the copy. A gap in the live sequence sends it back to the store.
     """
     async with deps.broker.subscribe(delivery_channel(delivery_id)) as live:
+        # A delivery launched only now has nothing stored yet: every step will come live.
+        stored = on_subscribed is None
         if on_subscribed is not None:
             on_subscribed()
         seen = 0
         waiting: asyncio.Task[dict[str, Any]] | None = None
         try:
             while True:
-                for step in await DeliveryStep.filter(
-                    delivery_id=delivery_id, sequence__gt=seen
-                ).order_by("sequence"):
+                replay = await _stored_steps(delivery_id, seen) if stored else []
+                for step in replay:
                     yield step
                     seen = step.sequence
                     if step.final:
                         return
+                stored = True
                 while True:
                     if waiting is None:
                         waiting = asyncio.create_task(_next_message(live))
@@ -248,6 +288,11 @@ async def _follow(
                 waiting.cancel()
                 with contextlib.suppress(asyncio.CancelledError, RuntimeError):
                     await waiting
+
+
+async def _stored_steps(delivery_id: int, after: int) -> list[DeliveryStep]:
+    query = DeliveryStep.filter(delivery_id=delivery_id, sequence__gt=after)
+    return await query.order_by("sequence")
 
 
 async def _next_message(live: AsyncIterator[dict[str, Any]]) -> dict[str, Any]:

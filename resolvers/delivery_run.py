@@ -11,12 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from models.credentials import ApiKey
 from models.deliveries import DeliveryStep, TestDelivery
 from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
-from models.webhooks import MessagingConfig, Number, SignatureConfig
+from resolvers import reads, rows
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
@@ -82,13 +80,14 @@ class StepRecorder:
         self.finished = False
 
     async def step(self, report: StepReport, attempt: int | None = None) -> None:
-        row = await DeliveryStep.create(
+        row = DeliveryStep(
             **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
             detail=report.detail,
             address=report.address,
             request=report.request,
             response=report.response,
         )
+        await self.deps.step_journal.write(row)
         await self._publish(row)
 
     async def finish(
@@ -105,17 +104,16 @@ class StepRecorder:
             if status is DeliveryStatus.SUCCEEDED
             else (DeliveryStepKind.FAILED)
         )
-        async with in_transaction():
-            row = await DeliveryStep.create(
-                **self._fields(kind, attempt, status),
-                detail=detail,
-                error_code=error_code,
-                final=True,
-            )
-            self.delivery.status = status
-            self.delivery.error_code = error_code
-            self.delivery.finished_at = row.at
-            await self.delivery.save(update_fields=["status", "error_code", "finished_at"])
+        row = DeliveryStep(
+            **self._fields(kind, attempt, status),
+            detail=detail,
+            error_code=error_code,
+            final=True,
+        )
+        self.delivery.status = status
+        self.delivery.error_code = error_code
+        self.delivery.finished_at = row.at
+        await self.deps.step_journal.write(row, finished=self.delivery)
         self.finished = True
         await self._publish(row)
 
@@ -140,9 +138,8 @@ class StepRecorder:
             log.warning("could not publish step %s of delivery %s", row.sequence, row.delivery_id)
 
 
-async def run_delivery(*, deps: Deps, delivery_id: int) -> None:
+async def run_delivery(*, deps: Deps, delivery: TestDelivery) -> None:
     """Carry a PENDING delivery to its end; interrupted or broken, it still ends FAILED."""
-    delivery = await TestDelivery.get(id=delivery_id)
     recorder = StepRecorder(deps, delivery)
     try:
         await _deliver(deps, delivery, recorder)
@@ -155,7 +152,7 @@ async def run_delivery(*, deps: Deps, delivery_id: int) -> None:
             )
         raise
     except Exception:
-        log.exception("test delivery %s broke", delivery_id)
+        log.exception("test delivery %s broke", delivery.id)
         if not recorder.finished:
             await recorder.finish(
                 DeliveryStatus.FAILED,
@@ -187,20 +184,22 @@ async def close_if_abandoned(*, deps: Deps, delivery_id: int) -> bool:
 
 async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -> None:
     event = WebhookEvent(delivery.event)
-    key = await ApiKey.get(id=delivery.api_key_id)
-    number = await Number.get_or_none(id=delivery.number_id) if delivery.number_id else None
-    started = f"Test {event.value} webhook of key {key.key}"
+    context = await reads.delivery_context(
+        api_key_id=delivery.api_key_id, number_id=delivery.number_id
+    )
+    number = context.number
+    started = f"Test {event.value} webhook of key {context.key}"
     if number is not None:
         started += f" for number {number.msisdn}"
     await recorder.step(StepReport(DeliveryStepKind.STARTED, detail=f"{started}."))
-    config = await MessagingConfig.get(api_key_id=key.id)
     if not delivery.url:
-        reason = effective_webhook(config, event, number).reason
+        reason = effective_webhook(context.settings.messaging, event, number).reason
         await recorder.finish(
             DeliveryStatus.FAILED, f"Nowhere to send it: {reason}", error_code=FailureCode.NO_URL
         )
         return
-    request, signed_how = await _signed_request(deps, delivery, key, config, number)
+    request = _signed_request(deps, delivery, context)
+    signed_how = _signed_how(event, context.settings, deps.webhook_issuer)
     await recorder.step(StepReport(DeliveryStepKind.SIGNED, detail=signed_how))
     await _attempts(deps, request, recorder)
 
@@ -259,32 +258,29 @@ def judge(outcome: AttemptOutcome) -> tuple[str | None, bool, str]:
     return FailureCode.HTTP_STATUS, retry, f"The receiver answered HTTP {status}."
 
 
-async def _signed_request(
-    deps: Deps,
-    delivery: TestDelivery,
-    key: ApiKey,
-    config: MessagingConfig,
-    number: Number | None,
-) -> tuple[WebhookRequest, str]:
-    """The sample webhook for the delivery's event, signed as a real one would be, and how."""
-    signature = await SignatureConfig.get(api_key_id=key.id)
-    secret = deps.box.decrypt(signature.secret_ciphertext, context=signature_context(key.key))
+def _signed_request(
+    deps: Deps, delivery: TestDelivery, context: rows.DeliveryContext
+) -> WebhookRequest:
+    """The sample webhook for the delivery's event, signed as a real one would be."""
+    signature = context.settings.signature
+    secret = deps.box.decrypt(context.secret_ciphertext, context=signature_context(context.key))
     now = deps.clock()
+    sender = context.number.msisdn if context.number is not None else context.first_msisdn
     ctx = SampleContext(
-        api_key=key.key,
+        api_key=context.key,
         to=SAMPLE_HANDSET,
-        sender=await _account_number(key, number),
+        sender=sender or SAMPLE_ACCOUNT_NUMBER,
         now=now,
         message_id=secrets.token_hex(8).upper(),
         message_uuid=str(uuid.uuid4()),
         client_ref=f"switchboard-test-{delivery.id}",
         nonce=str(uuid.uuid4()),
     )
-    request = build_test_request(
+    return build_test_request(
         event=delivery.event.value,
         url=delivery.url,
         ctx=ctx,
-        fmt=config.sms_format.value,
+        fmt=context.settings.messaging.sms_format.value,
         sign_sms=signature.sign_sms_webhooks,
         method=signature.method.value,
         secret=secret,
@@ -292,24 +288,15 @@ async def _signed_request(
         jti=str(uuid.uuid4()),
         issuer=deps.webhook_issuer,
     )
-    return request, _signed_how(delivery.event, config, signature, deps.webhook_issuer)
 
 
-async def _account_number(key: ApiKey, number: Number | None) -> str:
-    if number is not None:
-        return number.msisdn
-    first = await Number.filter(api_key_id=key.id).order_by("id").first()
-    return first.msisdn if first is not None else SAMPLE_ACCOUNT_NUMBER
-
-
-def _signed_how(
-    event: WebhookEvent, config: MessagingConfig, signature: SignatureConfig, issuer: str
-) -> str:
+def _signed_how(event: WebhookEvent, settings: rows.KeySettings, issuer: str) -> str:
     if event not in SMS_EVENTS:
         return (
             f"Built a sample {event.value} payload (JSON) and signed it with a JWT "
             f"(HS256, iss {issuer!r}) in the Authorization header."
         )
+    config, signature = settings.messaging, settings.signature
     built = f"Built a sample {event.value} payload ({config.sms_format.value})"
     if not signature.sign_sms_webhooks:
         return f"{built}; not signed, because signing SMS API webhooks is off for this key."

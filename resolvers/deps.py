@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from resolvers.ratelimit import CredentialLimits
+from resolvers.step_journal import StepJournal
 from resolvers.webhook_sender import TaskRunner, WebhookSender
 from signing.crypto import SecretBox
 
@@ -60,3 +61,4 @@ class Deps:
     # Back-off before attempt n+1 is this many seconds times 2**(n-1): 1 s, then 2 s.
     delivery_backoff_seconds: float = 1.0
     max_deliveries_in_flight: int = 5
+    step_journal: StepJournal = field(default_factory=StepJournal)

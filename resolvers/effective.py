@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from models.enums import MessagingApi, WebhookEvent
 from models.webhooks import MessagingConfig, Number
+from resolvers import rows
 
 SMS_EVENTS = {WebhookEvent.DELIVERY_RECEIPT, WebhookEvent.INBOUND_SMS}
 INBOUND_EVENTS = {WebhookEvent.INBOUND_SMS, WebhookEvent.INBOUND_MESSAGE}
@@ -26,7 +27,7 @@ class EffectiveWebhook:
     reason: str
 
 
-def _key_url(config: MessagingConfig, event: WebhookEvent) -> str | None:
+def _key_url(config: MessagingConfig | rows.MessagingConfig, event: WebhookEvent) -> str | None:
     return {
         WebhookEvent.DELIVERY_RECEIPT: config.delivery_receipt_url,
         WebhookEvent.INBOUND_SMS: config.inbound_sms_url,
@@ -36,7 +37,9 @@ def _key_url(config: MessagingConfig, event: WebhookEvent) -> str | None:
 
 
 def effective_webhook(
-    config: MessagingConfig, event: WebhookEvent, number: Number | None = None
+    config: MessagingConfig | rows.MessagingConfig,
+    event: WebhookEvent,
+    number: Number | rows.Number | None = None,
 ) -> EffectiveWebhook:
     """The URL a real `event` would be sent to, and why."""
     api_of_event = MessagingApi.SMS_API if event in SMS_EVENTS else MessagingApi.MESSAGES_API

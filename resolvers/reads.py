@@ -42,6 +42,31 @@ def _keys_of(principal: Principal):
     return query
 
 
+async def api_key_with_messaging(
+    *, principal: Principal, api_key_id: int
+) -> rows.KeyMessaging | None:
+    """A key of the caller's with its messaging configuration, in one statement."""
+    select = rows.Select(ApiKey._meta.db)
+    where = f'"k"."id" = {select(api_key_id)} AND "k"."account_id" = {select(principal.account_id)}'
+    if principal.api_key_id is not None:
+        where += f' AND "k"."id" = {select(principal.api_key_id)}'
+    found = await select.fetch(rows.KeyMessaging, where)
+    return found[0] if found else None
+
+
+async def delivery_context(*, api_key_id: int, number_id: int | None) -> rows.DeliveryContext:
+    """Everything a test delivery's run reads about its key and number (not scoped: the
+    delivery was checked against its caller when it was started)."""
+    select = rows.Select(ApiKey._meta.db)
+    source = rows.DeliveryContext.SOURCE.format(number=select(number_id))
+    found = await select.fetch(
+        rows.DeliveryContext, f'"k"."id" = {select(api_key_id)}', source=source
+    )
+    if not found:
+        raise LookupError(f"API key {api_key_id} has no settings")
+    return found[0]
+
+
 async def api_key_by_value(*, principal: Principal, key: str) -> ApiKey | None:
     if not is_api_key(key):
         return None

@@ -174,6 +174,26 @@ class KeySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyMessaging:
+    """A key with its messaging configuration (one-to-one), read in one statement."""
+
+    key: ApiKey
+    messaging: MessagingConfig
+
+    SOURCE = '"api_key" AS "k" JOIN "messaging_config" AS "m" ON "m"."api_key_id" = "k"."id"'
+    COLUMNS = (
+        '"k"."id", "k"."account_id", "k"."key", "k"."nickname", "k"."is_primary", '
+        '"k"."created_at", "m"."api_key_id", "m"."api", "m"."sms_format", '
+        '"m"."delivery_receipt_url", "m"."inbound_sms_url", "m"."status_url", '
+        '"m"."inbound_url", "m"."version"'
+    )
+
+    @classmethod
+    def from_db(cls, record: dict[str, Any]) -> KeyMessaging:
+        return cls(ApiKey.from_db(record), MessagingConfig.from_db(record))
+
+
+@dataclass(frozen=True, slots=True)
 class Number:
     id: int
     account_id: int
@@ -213,6 +233,55 @@ class Number:
             record["country"],
             record["inbound_webhook_url"],
             linked,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryContext:
+    """What running a test delivery reads about its key, in one statement: the key, its
+    settings, its signature secret (still sealed), the number the delivery is for, and the
+    key's first number (the sample's sender when it is for none)."""
+
+    key: str
+    settings: KeySettings
+    secret_ciphertext: str
+    number: Number | None
+    first_msisdn: str | None
+
+    # Constant names only: no value is spliced into the statement.
+    COLUMNS = (
+        KeySettings.COLUMNS  # noqa: S608
+        + ', "k"."key", "s"."secret_ciphertext", '
+        '"n"."id" AS "number_id", "n"."account_id" AS "number_account_id", '
+        '"n"."msisdn" AS "number_msisdn", "n"."country" AS "number_country", '
+        '"n"."inbound_webhook_url" AS "number_inbound_webhook_url", '
+        '(SELECT "f"."msisdn" FROM "number" AS "f" WHERE "f"."api_key_id" = "k"."id" '
+        'ORDER BY "f"."id" LIMIT 1) AS "first_msisdn"'
+    )
+    # {number}: the number's placeholder, which comes before the key's in the statement.
+    SOURCE = (
+        KeySettings.SOURCE + ' JOIN "api_key" AS "k" ON "k"."id" = "m"."api_key_id" '
+        'LEFT JOIN "number" AS "n" ON "n"."id" = {number}'
+    )
+
+    @classmethod
+    def from_db(cls, record: dict[str, Any]) -> DeliveryContext:
+        number = None
+        if record["number_id"] is not None:
+            number = Number(
+                record["number_id"],
+                record["number_account_id"],
+                record["api_key_id"],
+                record["number_msisdn"],
+                record["number_country"],
+                record["number_inbound_webhook_url"],
+            )
+        return cls(
+            record["key"],
+            KeySettings.from_db(record),
+            record["secret_ciphertext"],
+            number,
+            record["first_msisdn"],
         )
 
 

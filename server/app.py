@@ -71,6 +71,8 @@ def _lifespan(
     async def stop_deliveries() -> None:
         if isinstance(deps.delivery_tasks, BackgroundTasks):
             await deps.delivery_tasks.close(settings.delivery_shutdown_grace_seconds)
+        # A delivery cancelled while its step was being written leaves the write to finish.
+        await deps.step_journal.drained()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

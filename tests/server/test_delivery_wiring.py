@@ -67,7 +67,7 @@ async def test_shutdown_interrupts_deliveries_before_the_database_closes(
                 event=WebhookEvent.MESSAGE_STATUS,
                 url=rx.url(),
             )
-            deliveries.launch_delivery(env.deps, delivery.id)
+            deliveries.launch_delivery(env.deps, delivery)
             await rx.arrived.wait()
         assert env.tasks.running == 0
     await delivery.refresh_from_db()
