@@ -15,6 +15,7 @@ import uvicorn
 
 from bench.rest_baseline import create_rest_app
 from server.app import build_deps, create_app
+from server.cli import UVICORN_OPTIONS
 from server.settings import Settings
 from signing.crypto import parse_master_key
 
@@ -45,8 +46,8 @@ async def _serve(kind: str) -> None:
         http="httptools",
         lifespan="on",
         log_level="warning",
-        access_log=False,
         backlog=1024,
+        **UVICORN_OPTIONS,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

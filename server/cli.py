@@ -37,6 +37,18 @@ async def database(settings: Settings) -> AsyncIterator[None]:
         yield
 
 
+# How every Switchboard server runs under uvicorn; the benchmark serves with the same.
+UVICORN_OPTIONS: dict[str, Any] = {
+    # Forwarded-for headers are not trusted: nothing here says which proxy to believe.
+    "proxy_headers": False,
+    # server/logs.py writes the access log, as JSON with the request ID.
+    "access_log": False,
+    # Subscription messages are small JSON. Compressing them cost CPU on every message and a
+    # zlib context per socket, most of an open stream's memory (bench streams).
+    "ws_per_message_deflate": False,
+}
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
@@ -53,9 +65,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
-        proxy_headers=False,
         log_config=configure_logging(),
-        access_log=False,
+        **UVICORN_OPTIONS,
     )
 
 
