@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models.credentials import ApiKey
-from models.deliveries import DeliveryStep, TestDelivery
+from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads, rows
@@ -25,6 +25,7 @@ from resolvers.effective import effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
 from resolvers.events import delivery_channel
 from resolvers.principal import Principal
+from resolvers.rows import DeliveryStep
 from signing.urls import UrlRuleError, check_webhook_url
 
 PENDING_COLUMNS = (
@@ -291,8 +292,9 @@ async def _follow(
 
 
 async def _stored_steps(delivery_id: int, after: int) -> list[DeliveryStep]:
-    query = DeliveryStep.filter(delivery_id=delivery_id, sequence__gt=after)
-    return await query.order_by("sequence")
+    select = rows.Select(TestDelivery._meta.db)
+    where = f'"delivery_id" = {select(delivery_id)} AND "sequence" > {select(after)}'
+    return await select.fetch(DeliveryStep, where, ' ORDER BY "sequence"')
 
 
 async def _next_message(live: AsyncIterator[dict[str, Any]]) -> dict[str, Any]:

@@ -12,13 +12,15 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from models.deliveries import DeliveryStep, TestDelivery
+from models.deliveries import DeliveryStep as StoredStep
+from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
 from resolvers import reads, rows
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
 from resolvers.provisioning import signature_context
+from resolvers.rows import DeliveryStep
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepReport
 from signing.payloads import SampleContext, WebhookRequest, build_test_request
 
@@ -53,7 +55,7 @@ def step_message(step: DeliveryStep) -> dict[str, Any]:
 
 
 def step_from_message(message: dict[str, Any]) -> DeliveryStep:
-    """The step a broker message carries, as an unsaved row (the same shape readers get)."""
+    """The step a broker message carries, in the shape readers of stored steps get."""
     return DeliveryStep(
         delivery_id=message["deliveryId"],
         sequence=message["sequence"],
@@ -169,7 +171,7 @@ async def close_if_abandoned(*, deps: Deps, delivery_id: int) -> bool:
         return False
     if delivery.created_at > deps.clock() - STALE_AFTER:
         return False
-    last = await DeliveryStep.filter(delivery_id=delivery_id).order_by("-sequence").first()
+    last = await StoredStep.filter(delivery_id=delivery_id).order_by("-sequence").first()
     recorder = StepRecorder(deps, delivery)
     recorder.sequence = last.sequence if last else 0
     # Another follower may close it first: the unique sequence refuses the second copy.

@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 from models.account import Account
 from models.audit import AuditEvent
 from models.credentials import ApiKey, ApiSecret
-from models.deliveries import DeliveryStep, TestDelivery
+from models.deliveries import TestDelivery
 from models.webhooks import MessagingConfig, Number
 from resolvers import rows
 from resolvers.pagination import Page, PageArgs, page_from, paginate, window
@@ -195,8 +195,10 @@ async def settings_by_key(ids: Iterable[int]) -> dict[int, rows.KeySettings]:
     return {row.messaging.api_key_id: row for row in found}
 
 
-async def steps_by_delivery(ids: Iterable[int]) -> dict[int, list[DeliveryStep]]:
-    grouped: dict[int, list[DeliveryStep]] = defaultdict(list)
-    for row in await DeliveryStep.filter(delivery_id__in=list(ids)).order_by("sequence"):
+async def steps_by_delivery(ids: Iterable[int]) -> dict[int, list[rows.DeliveryStep]]:
+    grouped: dict[int, list[rows.DeliveryStep]] = defaultdict(list)
+    select = rows.Select(TestDelivery._meta.db)
+    where = f'"delivery_id" IN ({select.each(ids)})'
+    for row in await select.fetch(rows.DeliveryStep, where, ' ORDER BY "delivery_id", "sequence"'):
         grouped[row.delivery_id].append(row)
     return grouped

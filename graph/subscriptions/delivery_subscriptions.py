@@ -14,10 +14,10 @@ from graph.context import principal_of
 from graph.enums import WebhookEvent
 from graph.relay import pk_of
 from graph.types.delivery import DeliveryStep
-from models.deliveries import DeliveryStep as DeliveryStepRow
 from models.enums import WebhookEvent as WebhookEventValue
 from resolvers import deliveries
 from resolvers.errors import DomainError
+from resolvers.rows import DeliveryStep as DeliveryStepRow
 
 
 @strawberry.input(description="Which sample webhook to send, and where.")

@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from graph.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
 from graph.relay import Node, to_global_id
-from models.deliveries import DeliveryStep as DeliveryStepRow
 from models.deliveries import TestDelivery as TestDeliveryRow
+from resolvers.rows import DeliveryStep as DeliveryStepRow
 
 
 @strawberry.type(description="One HTTP header.")

@@ -9,9 +9,9 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from models import deliveries as stored
-from models.deliveries import DeliveryStep
 from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
 from resolvers import deliveries
+from resolvers.rows import DeliveryStep
 from resolvers.step_journal import StepJournal
 from tests.deliveries import DeliveryEnv, MakeEnv
 from tests.graph.test_reads import count_sql
@@ -44,7 +44,7 @@ def _step(env: DeliveryEnv, delivery: stored.TestDelivery, sequence: int, **fiel
 
 
 async def _sequences(delivery: stored.TestDelivery) -> list[int]:
-    steps = DeliveryStep.filter(delivery_id=delivery.id).order_by("sequence")
+    steps = stored.DeliveryStep.filter(delivery_id=delivery.id).order_by("sequence")
     return await steps.values_list("sequence", flat=True)
 
 
