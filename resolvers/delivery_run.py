@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -80,17 +81,30 @@ class StepRecorder:
         self.delivery = delivery
         self.sequence = 0
         self.finished = False
+        # Called once the step saying the request went out is stored and published.
+        self.on_request_sent: Callable[[], None] | None = None
 
     async def step(self, report: StepReport, attempt: int | None = None) -> None:
-        row = DeliveryStep(
-            **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
-            detail=report.detail,
-            address=report.address,
-            request=report.request,
-            response=report.response,
-        )
-        await self.deps.step_journal.write(row)
-        await self._publish(row)
+        await self.steps([report], attempt)
+
+    async def steps(self, reports: list[StepReport], attempt: int | None = None) -> None:
+        """Store the steps (in one write), then publish them in order."""
+        rows = [
+            DeliveryStep(
+                **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
+                detail=report.detail,
+                address=report.address,
+                request=report.request,
+                response=report.response,
+            )
+            for report in reports
+        ]
+        await self.deps.step_journal.write(*rows)
+        for row in rows:
+            await self._publish(row)
+        sent = any(row.kind is DeliveryStepKind.REQUEST_SENT for row in rows)
+        if sent and self.on_request_sent is not None:
+            self.on_request_sent()
 
     async def finish(
         self,
@@ -200,13 +214,18 @@ async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -
             DeliveryStatus.FAILED, f"Nowhere to send it: {reason}", error_code=FailureCode.NO_URL
         )
         return
-    request = _signed_request(deps, delivery, context)
-    signed_how = _signed_how(event, context.settings, deps.webhook_issuer)
-    await recorder.step(StepReport(DeliveryStepKind.SIGNED, detail=signed_how))
-    await _attempts(deps, request, recorder)
+    async with deps.delivery_admission.admit() as leave:
+        # Out once the first request is sent, or the first attempt ends without sending it.
+        recorder.on_request_sent = leave
+        request = _signed_request(deps, delivery, context)
+        signed_how = _signed_how(event, context.settings, deps.webhook_issuer)
+        await recorder.step(StepReport(DeliveryStepKind.SIGNED, detail=signed_how))
+        await _attempts(deps, request, recorder, leave)
 
 
-async def _attempts(deps: Deps, request: WebhookRequest, recorder: StepRecorder) -> None:
+async def _attempts(
+    deps: Deps, request: WebhookRequest, recorder: StepRecorder, sent: Callable[[], None]
+) -> None:
     """Attempt until success, a failure not worth retrying, or the last attempt."""
     sender = deps.webhook_sender
     if sender is None:
@@ -214,12 +233,13 @@ async def _attempts(deps: Deps, request: WebhookRequest, recorder: StepRecorder)
     total = max(1, deps.delivery_attempts)
     for attempt in range(1, total + 1):
 
-        async def report(step: StepReport, attempt: int = attempt) -> None:
-            await recorder.step(step, attempt)
+        async def report(steps: list[StepReport], attempt: int = attempt) -> None:
+            await recorder.steps(steps, attempt)
 
         outcome = await sender.attempt(
             request, allow_private=deps.allow_private_webhooks, report=report
         )
+        sent()
         error_code, retry, detail = judge(outcome)
         if error_code is None:
             await recorder.finish(DeliveryStatus.SUCCEEDED, detail, attempt=attempt)

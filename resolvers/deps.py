@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -43,6 +45,42 @@ class LastUsedThrottle:
         return True
 
 
+class Admission:
+    """At most `limit` test deliveries at a time between being admitted and their request
+    going out.
+
+    Preparing, signing, connecting and sending is where a delivery costs CPU; waiting for
+    the answer costs nothing. Under a burst of starts, letting every delivery through at
+    once queued the steps of those already waiting for an answer behind all the others, so
+    what streamed showed the queue rather than the receiver. Deliveries waiting here are
+    PENDING, have shown their STARTED step, and count as in flight.
+    """
+
+    def __init__(self, limit: int = 32) -> None:
+        self.limit = limit
+        self._slots: asyncio.Semaphore | None = None
+
+    @contextlib.asynccontextmanager
+    async def admit(self) -> AsyncIterator[Callable[[], None]]:
+        """Wait for a slot; yields a function that gives it back early (once)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        slots = self._slots
+        await slots.acquire()
+        held = True
+
+        def leave() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slots.release()
+
+        try:
+            yield leave
+        finally:
+            leave()
+
+
 @dataclass
 class Deps:
     box: SecretBox
@@ -62,3 +100,4 @@ class Deps:
     delivery_backoff_seconds: float = 1.0
     max_deliveries_in_flight: int = 5
     step_journal: StepJournal = field(default_factory=StepJournal)
+    delivery_admission: Admission = field(default_factory=Admission)

@@ -41,14 +41,16 @@ class StepJournal:
         self._queue: list[_Entry] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, step: DeliveryStep, *, finished: TestDelivery | None = None) -> None:
-        """Store `step` (and `finished`'s outcome with it); raises what storing it raised."""
-        entry = _Entry(step, finished)
-        self._queue.append(entry)
+    async def write(self, *steps: DeliveryStep, finished: TestDelivery | None = None) -> None:
+        """Store the steps, in order and in the same batch (and `finished`'s outcome with
+        the last); raises what storing them raised."""
+        entries = [_Entry(step, None) for step in steps]
+        entries[-1].finished = finished
+        self._queue.extend(entries)
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain(), name="delivery-step-journal")
-        # Shielded: a delivery cancelled mid-write leaves its step to be stored all the same.
-        await asyncio.shield(entry.stored)
+        # Shielded: a delivery cancelled mid-write leaves its steps to be stored all the same.
+        await asyncio.shield(asyncio.gather(*(entry.stored for entry in entries)))
 
     async def drained(self) -> None:
         """Until every step handed in so far is written (for shutdown)."""

@@ -42,7 +42,9 @@ class StepReport:
     response: dict[str, Any] | None = None
 
 
-StepCallback = Callable[[StepReport], Awaitable[None]]
+# Called with the steps that happened since its last call, in order: under load several
+# arrive together, and are stored together.
+StepCallback = Callable[[list[StepReport]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 
-
 YOUNG_COLLECTION_EVERY = 50_000
 
 

@@ -111,8 +111,17 @@ class _Progress:
         self._queue.put_nowait(step)
 
     async def _write(self, report: StepCallback) -> None:
-        while (step := await self._queue.get()) is not None:
-            await report(step)
+        while True:
+            steps = [await self._queue.get()]
+            # What queued up while the last steps were being stored goes in one call.
+            while not self._queue.empty():
+                steps.append(self._queue.get_nowait())
+            finished = steps[-1] is None  # flush's marker always comes last
+            reports = [step for step in steps if step is not None]
+            if reports:
+                await report(reports)
+            if finished:
+                return
 
     async def flush(self) -> None:
         self._queue.put_nowait(None)

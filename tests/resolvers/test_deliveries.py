@@ -16,7 +16,9 @@ from models.account import Account
 from models.enums import DeliveryStatus, WebhookEvent
 from resolvers import deliveries, provisioning
 from resolvers.delivery_run import STALE_AFTER, judge
+from resolvers.deps import Admission
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.events import delivery_channel
 from resolvers.webhook_sender import AttemptOutcome
 from server.tasks import BackgroundTasks
 from tests.deliveries import MakeEnv
@@ -229,3 +231,67 @@ async def test_shutdown_gives_running_work_its_grace_period() -> None:
     tasks.spawn(quick(), name="quick")
     await tasks.close(grace_seconds=5)
     assert finished == ["quick"]
+
+
+async def _kinds(delivery: stored.TestDelivery) -> list[str]:
+    steps = stored.DeliveryStep.filter(delivery_id=delivery.id).order_by("sequence")
+    return [kind.value for kind in await steps.values_list("kind", flat=True)]
+
+
+async def test_a_delivery_waits_for_admission_while_others_prepare(
+    delivery_env: MakeEnv,
+) -> None:
+    resolving, resolve = asyncio.Event(), asyncio.Event()
+
+    async def held_resolver(host: str, port: int) -> list[str]:
+        resolving.set()
+        await resolve.wait()
+        return ["127.0.0.1"]
+
+    env = delivery_env(resolver=held_resolver, max_deliveries_in_flight=2)
+    env.deps.delivery_admission = Admission(limit=1)
+    seeded = await env.seed()
+
+    async def start(url: str) -> stored.TestDelivery:
+        return await deliveries.start_test_delivery(
+            deps=env.deps,
+            principal=seeded.principal(),
+            api_key_id=seeded.api_key_id,
+            event=WebhookEvent.MESSAGE_STATUS,
+            url=url,
+        )
+
+    async with receiver() as rx:
+        # The first holds the only slot while its DNS lookup hangs.
+        held = await start(rx.url(host="localhost"))
+        deliveries.launch_delivery(env.deps, held)
+        await asyncio.wait_for(resolving.wait(), 5)
+        # The second shows it started, then waits: it neither signs nor sends.
+        waiting = await start(rx.url())
+        async with env.deps.broker.subscribe(delivery_channel(waiting.id)) as live:
+            deliveries.launch_delivery(env.deps, waiting)
+            first = await asyncio.wait_for(anext(live), 5)
+            assert first["kind"] == "STARTED"
+            await asyncio.sleep(0.05)
+            assert await _kinds(waiting) == ["STARTED"] and rx.requests == []
+        # Once the first request is sent, its slot passes on.
+        resolve.set()
+        await asyncio.wait_for(env.tasks.wait(), 5)
+    assert len(rx.requests) == 2
+    for delivery in (held, waiting):
+        await delivery.refresh_from_db()
+        assert delivery.status is DeliveryStatus.SUCCEEDED
+
+
+async def test_admission_gives_a_slot_back_once_however_it_is_left() -> None:
+    admission = Admission(limit=1)
+    async with admission.admit() as leave:
+        leave()
+        leave()  # a second call must not free a slot it no longer holds
+        async with admission.admit():
+            third = admission.admit()
+            entering = asyncio.create_task(third.__aenter__())
+            await asyncio.sleep(0.01)
+            assert not entering.done()
+    await asyncio.wait_for(entering, 1)
+    await third.__aexit__(None, None, None)

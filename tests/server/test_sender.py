@@ -44,8 +44,8 @@ async def attempt(
 ) -> tuple[AttemptOutcome, list[StepReport]]:
     steps: list[StepReport] = []
 
-    async def report(step: StepReport) -> None:
-        steps.append(step)
+    async def report(reported: list[StepReport]) -> None:
+        steps.extend(reported)
 
     outcome = await sender.attempt(request, allow_private=allow_private, report=report)
     return outcome, steps
