@@ -21,6 +21,9 @@ from models.credentials import ApiKey
 
 RECEIVER_DELAY = 0.2
 STREAM_COUNTS = (10, 100, 500)
+# Rounds of the largest N and of the start-only measure, the median one kept (at most
+# --rounds).
+ROUNDS = 3
 TEST_WEBHOOK = """subscription($input: TestWebhookInput!) {
   testWebhook(input: $input) { kind final } }"""
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
@@ -176,20 +179,33 @@ def _raise_file_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _gap(result: StreamResult) -> float:
+    return median(result.response_gaps_ms) if result.response_gaps_ms else float("inf")
+
+
+def _middle(results: list[StreamResult], key) -> StreamResult:
+    """The round with the median `key` (rounds of the same N vary with the machine)."""
+    return sorted(results, key=key)[len(results) // 2]
+
+
 async def run(bench: Bench) -> None:
     _raise_file_limit()
     server = await bench.server("switchboard-webhooks")
     receiver, port = await _receiver()
     url = f"http://127.0.0.1:{port}/status"
+    rounds = max(1, min(bench.options.rounds, ROUNDS))
     try:
-        start_only = await _measure(bench, server, 100, None)
-        results = [await _measure(bench, server, n, url) for n in STREAM_COUNTS]
+        starts = [await _measure(bench, server, 100, None) for _ in range(rounds)]
+        results = [await _measure(bench, server, n, url) for n in STREAM_COUNTS[:-1]]
+        big_rounds = [await _measure(bench, server, STREAM_COUNTS[-1], url) for _ in range(rounds)]
     finally:
         receiver.close()
         await receiver.wait_closed()
+    big = _middle(big_rounds, _gap)
+    results.append(big)
     section(
         f"delivery streams: N concurrent testWebhook subscriptions, receiver answers after "
-        f"{RECEIVER_DELAY * 1000:.0f} ms"
+        f"{RECEIVER_DELAY * 1000:.0f} ms (N={big.count}: the median of {rounds} rounds)"
     )
     rows = []
     for r in results:
@@ -224,30 +240,34 @@ async def run(bench: Bench) -> None:
             rows,
         )
     )
-    big = results[-1]
-    gap = median(big.response_gaps_ms) if big.response_gaps_ms else float("inf")
     delay_ms = RECEIVER_DELAY * 1000
+    gap = _gap(big)
+    each = ", ".join(f"{_gap(r) / delay_ms:.2f}x" for r in big_rounds)
     print(
         verdict(
             f"N={big.count}: median send→response gap",
-            f"{gap:.1f} ms ({gap / delay_ms:.2f}x the receiver's delay)",
-            "≤ 1.10x",
-            gap <= delay_ms * 1.10 and big.failed == 0,
+            f"{gap:.1f} ms ({gap / delay_ms:.2f}x the receiver's delay; rounds: {each})",
+            "within 10% of it, 0.90x-1.10x",
+            abs(gap - delay_ms) <= delay_ms * 0.10 and all(r.failed == 0 for r in big_rounds),
         )
     )
+    start = _middle(starts, lambda r: r.cpu_ms_per_stream)
+    each = ", ".join(f"{r.cpu_ms_per_stream:.2f}" for r in starts)
     print(
         verdict(
             "subscription start (STARTED, then NO_URL) server CPU per stream",
-            f"{start_only.cpu_ms_per_stream:.2f} ms",
+            f"{start.cpu_ms_per_stream:.2f} ms (median of {rounds} rounds of 100: {each})",
             "≤ 2 ms",
-            start_only.cpu_ms_per_stream <= 2.0,
+            start.cpu_ms_per_stream <= 2.0,
         )
     )
+    # Later rounds reuse memory the first one grew: the first (largest) is the honest one.
+    memory = max(r.kb_per_stream for r in big_rounds)
     print(
         verdict(
-            f"N={big.count}: memory per open stream",
-            f"{big.kb_per_stream:.0f} KB",
+            f"N={big.count}: memory per open stream (the largest of {rounds} rounds)",
+            f"{memory:.0f} KB",
             "≤ 100 KB",
-            big.kb_per_stream <= 100,
+            memory <= 100,
         )
     )
