@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.document_cache import DocumentCache
+from graph.executor import PlainFieldExecutor
 from graph.extensions import ErrorCodes, OperationName
 from graph.limits import request_limits
 from graph.mutations import MUTATION_TYPES
@@ -56,6 +57,7 @@ def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),
+        execution_context_class=PlainFieldExecutor,
         **overrides,
     )
 
