@@ -10,13 +10,16 @@ import sys
 import uvloop
 
 from bench.run import Options, open_bench, pin_client
-from bench.sections import SECTIONS
+from bench.sections import DEFAULT_SECTIONS, SECTIONS
 
 
 def _options(argv: list[str]) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "sections", nargs="*", metavar="section", help=f"any of {', '.join(SECTIONS)} (default all)"
+        "sections",
+        nargs="*",
+        metavar="section",
+        help=f"any of {', '.join(SECTIONS)} (default: {' '.join(DEFAULT_SECTIONS)})",
     )
     parser.add_argument(
         "--database-url",
@@ -34,7 +37,7 @@ def _options(argv: list[str]) -> Options:
     if unknown:
         parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     return Options(
-        sections=args.sections or list(SECTIONS),
+        sections=args.sections or list(DEFAULT_SECTIONS),
         database_url=args.database_url,
         seconds=args.seconds,
         warmup_seconds=args.warmup,

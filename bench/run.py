@@ -95,6 +95,15 @@ class Bench:
                 )
         return {label: _median_round(results) for label, results in rounds.items()}
 
+    async def server_under(
+        self, kind: str, wrapper: tuple[str, ...], start_seconds: float
+    ) -> Server:
+        """A server of its own, run by `wrapper` (e.g. valgrind); stop it with `stop`."""
+        return await _start_server(kind, self, wrapper=wrapper, start_seconds=start_seconds)
+
+    async def stop(self, server: Server) -> None:
+        await _stop_server(server)
+
     async def close(self) -> None:
         for server in self._servers.values():
             await _stop_server(server)
@@ -153,7 +162,10 @@ async def _create_database(url: str) -> None:
         await ctx.init(config=tortoise_config(url), _create_db=True)
 
 
-async def _start_server(kind: str, bench: Bench) -> Server:
+async def _start_server(
+    kind: str, bench: Bench, *, wrapper: tuple[str, ...] = (), start_seconds: float = 0
+) -> Server:
+    """`python -m bench.serve kind`, under `wrapper` (a command that runs it) if given."""
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": bench.database_url,
@@ -161,6 +173,7 @@ async def _start_server(kind: str, bench: Bench) -> Server:
     }
     server_cpus = _server_cpus() if bench.options.pin else None
     process = await asyncio.create_subprocess_exec(
+        *wrapper,
         sys.executable,
         "-m",
         "bench.serve",
@@ -170,11 +183,12 @@ async def _start_server(kind: str, bench: Bench) -> Server:
         preexec_fn=(lambda: os.sched_setaffinity(0, server_cpus)) if server_cpus else None,
     )
     assert process.stdout is not None
+    start_seconds = start_seconds or SERVER_START_SECONDS
     try:
-        line = await asyncio.wait_for(process.stdout.readline(), SERVER_START_SECONDS)
+        line = await asyncio.wait_for(process.stdout.readline(), start_seconds)
     except TimeoutError:
         process.kill()
-        raise SystemExit(f"the {kind} server did not start in {SERVER_START_SECONDS:g} s") from None
+        raise SystemExit(f"the {kind} server did not start in {start_seconds:g} s") from None
     if not line.startswith(b"listening "):
         await process.wait()
         raise SystemExit(f"the {kind} server failed to start (exit {process.returncode})")
