@@ -239,6 +239,7 @@ async def _create_pending(
             "flight, its limit; wait for one to finish.",
         )
     delivery.id = inserted[0]["id"]
+    # Written by the statement above, not by the ORM: tell the model, so it can be refreshed.
     delivery._saved_in_db = True
     return delivery
 
@@ -253,20 +254,20 @@ async def _follow(
     """
     async with deps.broker.subscribe(delivery_channel(delivery_id)) as live:
         # A delivery launched only now has nothing stored yet: every step will come live.
-        stored = on_subscribed is None
+        read_store = on_subscribed is None
         if on_subscribed is not None:
             on_subscribed()
         seen = 0
         waiting: asyncio.Task[dict[str, Any]] | None = None
         try:
             while True:
-                replay = await _stored_steps(delivery_id, seen) if stored else []
+                replay = await _stored_steps(delivery_id, seen) if read_store else []
                 for step in replay:
                     yield step
                     seen = step.sequence
                     if step.final:
                         return
-                stored = True
+                read_store = True  # from here on, a gap or a silence sends it back there
                 while True:
                     if waiting is None:
                         waiting = asyncio.create_task(_next_message(live))
