@@ -157,6 +157,13 @@ class SignatureConfig:
         )
 
 
+# MessagingConfig's columns, read from a join where "m" is messaging_config.
+MESSAGING_COLUMNS = (
+    '"m"."api_key_id", "m"."api", "m"."sms_format", "m"."delivery_receipt_url", '
+    '"m"."inbound_sms_url", "m"."status_url", "m"."inbound_url", "m"."version"'
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KeySettings:
     """A key's messaging and signature configuration: both one-to-one with the key, so one
@@ -169,11 +176,7 @@ class KeySettings:
         '"messaging_config" AS "m" '
         'JOIN "signature_config" AS "s" ON "s"."api_key_id" = "m"."api_key_id"'
     )
-    COLUMNS = (
-        '"m"."api_key_id", "m"."api", "m"."sms_format", "m"."delivery_receipt_url", '
-        '"m"."inbound_sms_url", "m"."status_url", "m"."inbound_url", "m"."version", '
-        '"s"."method", "s"."secret_hint", "s"."sign_sms_webhooks"'
-    )
+    COLUMNS = MESSAGING_COLUMNS + ', "s"."method", "s"."secret_hint", "s"."sign_sms_webhooks"'
 
     @classmethod
     def from_db(cls, record: dict[str, Any]) -> KeySettings:
@@ -190,9 +193,7 @@ class KeyMessaging:
     SOURCE = '"api_key" AS "k" JOIN "messaging_config" AS "m" ON "m"."api_key_id" = "k"."id"'
     COLUMNS = (
         '"k"."id", "k"."account_id", "k"."key", "k"."nickname", "k"."is_primary", '
-        '"k"."created_at", "m"."api_key_id", "m"."api", "m"."sms_format", '
-        '"m"."delivery_receipt_url", "m"."inbound_sms_url", "m"."status_url", '
-        '"m"."inbound_url", "m"."version"'
+        '"k"."created_at", ' + MESSAGING_COLUMNS
     )
 
     @classmethod
