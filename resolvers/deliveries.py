@@ -105,7 +105,7 @@ async def send_test_webhook(
 
 
 async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None) -> TestDelivery:
-    """Send a stored delivery's event again, to the same URL, as a new running delivery."""
+    """Send a stored delivery's event again (same channel, same URL) as a new running delivery."""
     _require_sending(deps, principal)
     original = await _owned_delivery(principal, delivery_id, ["deliveryId"])
     key = await ApiKey.get(id=original.api_key_id)
@@ -115,7 +115,9 @@ async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None
         # It had nowhere to go; the settings may have been fixed since.
         config = await MessagingConfig.get(api_key_id=key.id)
         target = effective_webhook(config, original.event, number).url or ""
-    delivery = await _create_pending(deps, key, original.event, number, target, original.channel)
+    # A Messages API delivery stored before channels existed was an SMS-channel one.
+    channel = _channel_of(original.event, original.channel)
+    delivery = await _create_pending(deps, key, original.event, number, target, channel)
     launch_delivery(deps, delivery)
     return delivery
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
-from graph.relay import to_global_id
+from graph.relay import pk_of, to_global_id
 from models import deliveries as stored
 from models.enums import MessagesChannel, SignatureMethod, WebhookFormat
-from tests.deliveries import MakeEnv, collect, configure
+from tests.deliveries import DeliveryEnv, MakeEnv, collect, configure
 from tests.live import graphql_ws, live_server
-from tests.server.receiver import Received, receiver
+from tests.server.receiver import Received, Receiver, receiver
 from tests.server.test_deliveries_follow import redeliver
 from tests.server.test_deliveries_stream import TEST_WEBHOOK, key_id
 from tests.webhook_conformance import messages_webhook_problems, sms_webhook_problems
@@ -99,6 +100,21 @@ async def test_messages_api_webhooks_on_every_channel_match_the_published_schema
         assert problems == [], (event, channel)
 
 
+async def resend(env: DeliveryEnv, auth: str, delivery_pk: int) -> dict[str, Any]:
+    again = await redeliver(env, auth, to_global_id("TestDelivery", delivery_pk))
+    assert again["userErrors"] == []
+    return again
+
+
+async def arrivals(rx: Receiver, count: int) -> None:
+    """Wait (generously) until the receiver has `count` requests."""
+    for _ in range(1000):
+        if len(rx.requests) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{len(rx.requests)} of {count} webhooks arrived")
+
+
 async def test_the_channel_defaults_to_sms_and_a_redelivery_keeps_it(
     delivery_env: MakeEnv,
 ) -> None:
@@ -118,14 +134,17 @@ async def test_the_channel_defaults_to_sms_and_a_redelivery_keeps_it(
             steps, errors = await collect(ws, TEST_WEBHOOK, variables)
             assert errors == [] and steps[-1]["kind"] == "SUCCEEDED"
         messenger = await stored.TestDelivery.filter(channel=MessagesChannel.MESSENGER).get()
-        again = await redeliver(env, seeded.bearer(), to_global_id("TestDelivery", messenger.id))
-        assert again["userErrors"] == []
-        for _ in range(500):
-            if len(rx.requests) == 3:
-                break
-            await asyncio.sleep(0.02)
+        await resend(env, seeded.bearer(), messenger.id)
+        await arrivals(rx, 3)
+        # A row from before channels were stored (channel NULL) is resent as SMS, and says so.
+        older = await stored.TestDelivery.filter(channel=MessagesChannel.SMS).get()
+        await stored.TestDelivery.filter(id=older.id).update(channel=None)
+        again = await resend(env, seeded.bearer(), older.id)
+        await arrivals(rx, 4)
     channels = [json.loads(received.body)["channel"] for received in rx.requests]
-    assert channels == ["sms", "messenger", "messenger"]
+    assert channels == ["sms", "messenger", "messenger", "sms"]
+    resent_older = await stored.TestDelivery.get(id=pk_of(again["delivery"]["id"], "TestDelivery"))
+    assert resent_older.channel is MessagesChannel.SMS
     first, resent = json.loads(rx.requests[1].body), json.loads(rx.requests[2].body)
     assert resent["message_uuid"] != first["message_uuid"]
     assert resent["from"] == first["from"] and resent["message_type"] == "text"
