@@ -53,6 +53,35 @@ class WebhookEvent(Enum):
     )
 
 
+@strawberry.enum(
+    description="A Messages API channel: which channel's published webhook shape a Messages "
+    "API test webhook takes."
+)
+class MessagesChannel(Enum):
+    SMS = strawberry.enum_value(
+        "SMS", description='SMS (`channel` "sms"): inbound text with SMS metadata and usage.'
+    )
+    MMS = strawberry.enum_value(
+        "MMS",
+        description='MMS (`channel` "mms"): MMS carries media, so the inbound sample is an image.',
+    )
+    WHATSAPP = strawberry.enum_value(
+        "WHATSAPP",
+        description='WhatsApp (`channel` "whatsapp"): inbound text with the sender\'s profile; '
+        "statuses carry the conversation.",
+    )
+    VIBER = strawberry.enum_value(
+        "VIBER",
+        description='Viber Business Messages (`channel` "viber_service"): the business is '
+        "addressed by its service ID.",
+    )
+    MESSENGER = strawberry.enum_value(
+        "MESSENGER",
+        description='Facebook Messenger (`channel` "messenger"): people and pages are '
+        "addressed by ID, not number.",
+    )
+
+
 @strawberry.enum(description="Where a test delivery stands.")
 class DeliveryStatus(Enum):
     PENDING = strawberry.enum_value("PENDING", description="Still being attempted.")

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from models.credentials import ApiKey
 from models.deliveries import TestDelivery
-from models.enums import DeliveryStatus, WebhookEvent
+from models.enums import DeliveryStatus, MessagesChannel, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads, rows
 from resolvers.delivery_run import (
@@ -21,7 +21,7 @@ from resolvers.delivery_run import (
     step_from_message,
 )
 from resolvers.deps import Deps
-from resolvers.effective import effective_webhook
+from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
 from resolvers.events import delivery_channel
 from resolvers.principal import Principal
@@ -29,8 +29,8 @@ from resolvers.rows import DeliveryStep
 from signing.urls import UrlRuleError, check_webhook_url
 
 PENDING_COLUMNS = (
-    '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "url", "status", '
-    '"created_at")'
+    '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "channel", "url", '
+    '"status", "created_at")'
 )
 # How long a follower waits for a live step before it re-reads the stored ones, so a lost
 # broker message (or a publisher that failed to publish) delays it rather than stalls it.
@@ -45,9 +45,14 @@ async def start_test_delivery(
     event: WebhookEvent,
     number_id: int | None = None,
     url: str | None = None,
+    channel: MessagesChannel | None = None,
 ) -> TestDelivery:
-    """A new PENDING delivery of a sample `event`, checked and counted but not yet running."""
+    """A new PENDING delivery of a sample `event`, checked and counted but not yet running.
+
+    `channel` shapes a Messages API event (SMS when not given); SMS API events have none.
+    """
     _require_sending(deps, principal)
+    stored_channel = _channel_of(event, channel)
     found = None
     if api_key_id is not None:
         found = await reads.api_key_with_messaging(principal=principal, api_key_id=api_key_id)
@@ -58,7 +63,7 @@ async def start_test_delivery(
         target = _one_off_url(url)
     else:
         target = effective_webhook(found.messaging, event, number).url or ""
-    return await _create_pending(deps, found.key, event, number, target)
+    return await _create_pending(deps, found.key, event, number, target, stored_channel)
 
 
 async def send_test_webhook(
@@ -69,6 +74,7 @@ async def send_test_webhook(
     event: WebhookEvent,
     number_id: int | None = None,
     url: str | None = None,
+    channel: MessagesChannel | None = None,
 ) -> AsyncGenerator[DeliveryStep, None]:
     """Start a test delivery and stream its steps, ending after the final one.
 
@@ -81,6 +87,7 @@ async def send_test_webhook(
         event=event,
         number_id=number_id,
         url=url,
+        channel=channel,
     )
     launched = False
 
@@ -98,7 +105,7 @@ async def send_test_webhook(
 
 
 async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None) -> TestDelivery:
-    """Send a stored delivery's event again, to the same URL, as a new running delivery."""
+    """Send a stored delivery's event again (same channel, same URL) as a new running delivery."""
     _require_sending(deps, principal)
     original = await _owned_delivery(principal, delivery_id, ["deliveryId"])
     key = await ApiKey.get(id=original.api_key_id)
@@ -108,7 +115,9 @@ async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None
         # It had nowhere to go; the settings may have been fixed since.
         config = await MessagingConfig.get(api_key_id=key.id)
         target = effective_webhook(config, original.event, number).url or ""
-    delivery = await _create_pending(deps, key, original.event, number, target)
+    # A Messages API delivery stored before channels existed was an SMS-channel one.
+    channel = _channel_of(original.event, original.channel)
+    delivery = await _create_pending(deps, key, original.event, number, target, channel)
     launch_delivery(deps, delivery)
     return delivery
 
@@ -169,6 +178,20 @@ async def _number_of_key(
     return number
 
 
+def _channel_of(event: WebhookEvent, channel: MessagesChannel | None) -> MessagesChannel | None:
+    """The channel to store: SMS by default for Messages API events, none for SMS API ones."""
+    if event not in SMS_EVENTS:
+        return channel or MessagesChannel.SMS
+    if channel not in (None, MessagesChannel.SMS):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"{event.value} is an SMS API webhook, which has no channel; a channel applies "
+            "only to MESSAGE_STATUS and INBOUND_MESSAGE.",
+            ["channel"],
+        )
+    return None
+
+
 def _one_off_url(url: str) -> str:
     """The normalised URL, or its syntax error. Whether its address may be reached is decided
     by the sender after DNS, and shown as a BLOCKED step, so one rule covers every address."""
@@ -184,6 +207,7 @@ async def _create_pending(
     event: WebhookEvent,
     number: Number | None,
     url: str,
+    channel: MessagesChannel | None = None,
 ) -> TestDelivery:
     """Add a PENDING delivery if the account has fewer than its limit in flight, or refuse
     with RATE_LIMITED.
@@ -197,6 +221,7 @@ async def _create_pending(
         api_key_id=key.id,
         number_id=number.id if number else None,
         event=event,
+        channel=channel,
         url=url,
         status=DeliveryStatus.PENDING,
         created_at=deps.clock(),
@@ -209,6 +234,7 @@ async def _create_pending(
             delivery.api_key_id,
             delivery.number_id,
             event.value,
+            channel.value if channel is not None else None,
             url,
             DeliveryStatus.PENDING.value,
             delivery.created_at,

@@ -31,9 +31,9 @@ class TestDeliveryRedeliverPayload:
 @strawberry.type
 class DeliveryMutations:
     @strawberry.mutation(
-        description="Send a stored test delivery's event again to the same URL, as a new "
-        "delivery with a fresh timestamp and signature. ADMIN only. Returns at once; the "
-        "steps stream on `deliverySteps`."
+        description="Send a stored test delivery's event again, on the same channel and to the "
+        "same URL, as a new delivery with a fresh timestamp and signature. ADMIN only. Returns "
+        "at once; the steps stream on `deliverySteps`."
     )
     async def test_delivery_redeliver(
         self,

@@ -11,9 +11,10 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from graph.context import principal_of
-from graph.enums import WebhookEvent
+from graph.enums import MessagesChannel, WebhookEvent
 from graph.relay import pk_of
 from graph.types.delivery import DeliveryStep
+from models.enums import MessagesChannel as MessagesChannelValue
 from models.enums import WebhookEvent as WebhookEventValue
 from resolvers import deliveries
 from resolvers.errors import DomainError
@@ -34,6 +35,12 @@ class TestWebhookInput:
     url: str | None = strawberry.field(
         default=None,
         description="Send to this one-off URL instead of the configured webhook (same rules).",
+    )
+    channel: MessagesChannel = strawberry.field(
+        default=MessagesChannel.SMS,
+        description="For MESSAGE_STATUS and INBOUND_MESSAGE: the channel the sample comes from, "
+        "shaped as the platform's published webhook schema for that channel. SMS API events "
+        "have no channel: any other value than SMS is refused (INVALID_INPUT).",
     )
 
 
@@ -79,6 +86,7 @@ class DeliverySubscriptions:
             event=WebhookEventValue(input.event.value),
             number_id=_optional_pk(input.number_id, "Number"),
             url=input.url,
+            channel=MessagesChannelValue[input.channel.name],
         )
         async for step in _as_steps(rows):
             yield step
