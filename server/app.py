@@ -23,6 +23,7 @@ from server.health import healthz, readyz
 from server.heap import freeze_startup_heap
 from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.logs import AccessLogMiddleware
+from server.persisted import PersistedDocuments
 from server.redis_broker import RedisBroker
 from server.sender import HttpxWebhookSender
 from server.settings import Settings
@@ -115,6 +116,8 @@ def create_app(
         schema=build_schema(introspection=settings.introspection),
         deps=deps,
         allowed_origins=settings.cors_origins,
+        documents=PersistedDocuments.load(settings.persisted_documents),
+        trusted_only=settings.trusted_documents_only,
     )
     lifespan = _lifespan(
         settings,
