@@ -18,6 +18,7 @@ from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
 from server.background import background_jobs
 from server.broker import InProcessBroker
+from server.console import console_routes
 from server.graphiql import graphiql_routes
 from server.health import healthz, readyz
 from server.heap import freeze_startup_heap
@@ -150,6 +151,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *graphiql_routes(),
+            # Last: every path nothing above took is the console's.
+            *console_routes(settings.console_dist),
         ],
         middleware=middleware,
         lifespan=lifespan,

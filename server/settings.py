@@ -73,6 +73,8 @@ class Settings:
     # The manifest of persisted documents ({id: text}); None: documents by ID are refused.
     persisted_documents: Path | None = None
     trusted_documents_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF
+    # The console's build, served at `/`; a page saying how to build it when missing.
+    console_dist: Path = CONSOLE_DIST
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -107,6 +109,7 @@ class Settings:
             delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
             persisted_documents=_manifest(env),
             trusted_documents_only=_trusted_only(env),
+            console_dist=Path(env.get("SWITCHBOARD_CONSOLE_DIST") or CONSOLE_DIST),
         )
 
 
