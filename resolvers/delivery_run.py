@@ -24,6 +24,7 @@ from resolvers.provisioning import signature_context
 from resolvers.rows import DeliveryStep
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepReport
 from signing.payloads import SampleContext, WebhookRequest, build_test_request
+from signing.redact import redact_request
 
 log = logging.getLogger("switchboard.deliveries")
 
@@ -88,13 +89,17 @@ class StepRecorder:
         await self.steps([report], attempt)
 
     async def steps(self, reports: list[StepReport], attempt: int | None = None) -> None:
-        """Store the steps (in one write), then publish them in order."""
+        """Store the steps (in one write), then publish them in order.
+
+        A sent request's signature is redacted first: neither the store nor the stream
+        ever holds a token or `sig` someone could replay.
+        """
         rows = [
             DeliveryStep(
                 **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
                 detail=report.detail,
                 address=report.address,
-                request=report.request,
+                request=redact_request(report.request) if report.request else None,
                 response=report.response,
             )
             for report in reports

@@ -103,7 +103,8 @@ async def test_the_keys_own_method_is_used(client: httpx.AsyncClient, seeded: Se
 async def test_a_messages_webhook_verifies_and_a_changed_body_says_why(
     client: httpx.AsyncClient, seeded: Seeded
 ) -> None:
-    request = sample("MESSAGE_STATUS", "POST", "SHA256_HMAC", await secret_of(seeded), "k")
+    secret = await secret_of(seeded)
+    request = sample("MESSAGE_STATUS", "POST", "SHA256_HMAC", secret, seeded.api_key)
     assert await check(client, seeded, as_input(request)) == {
         "valid": True,
         "scheme": "MESSAGES_JWT",
@@ -148,15 +149,41 @@ async def test_an_unsigned_webhook_says_so(client: httpx.AsyncClient, seeded: Se
 async def test_max_age_refuses_an_old_signature(client: httpx.AsyncClient, seeded: Seeded) -> None:
     secret = await secret_of(seeded)
     two_hours_ago = NOW - timedelta(hours=2)
-    old = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, "k", now=two_hours_ago)
-    assert (await check(client, seeded, as_input(old)))["valid"] is True
+    key = seeded.api_key
+    old = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, key, now=two_hours_ago)
+    assert (await check(client, seeded, as_input(old, maxAgeSeconds=3 * 3600)))["valid"] is True
     assert await check(client, seeded, as_input(old, maxAgeSeconds=3600)) == {
         "valid": False,
         "scheme": "SMS_SIG:SHA256_HMAC",
         "reason": "timestamp too old",
     }
-    fresh = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, "k")
+    fresh = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, key)
     assert (await check(client, seeded, as_input(fresh, maxAgeSeconds=3600)))["valid"] is True
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [("INBOUND_SMS", "timestamp too old"), ("INBOUND_MESSAGE", "token expired")],
+)
+async def test_without_max_age_a_signature_older_than_five_minutes_is_refused(
+    client: httpx.AsyncClient, seeded: Seeded, event: str, reason: str
+) -> None:
+    secret = await secret_of(seeded)
+    key = seeded.api_key
+    old = sample(event, "POST", "SHA256_HMAC", secret, key, now=NOW - timedelta(minutes=6))
+    assert (await check(client, seeded, as_input(old)))["reason"] == reason
+    recent = sample(event, "POST", "SHA256_HMAC", secret, key, now=NOW - timedelta(minutes=4))
+    assert (await check(client, seeded, as_input(recent)))["valid"] is True
+
+
+async def test_a_webhook_for_another_api_key_is_refused(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    secret = await secret_of(seeded)
+    for event in ("INBOUND_SMS", "INBOUND_MESSAGE"):
+        other = sample(event, "POST", "SHA256_HMAC", secret, "ffff0000")
+        verdict = await check(client, seeded, as_input(other))
+        assert verdict["valid"] is False and "another API key" in verdict["reason"], event
 
 
 async def test_a_negative_max_age_is_a_bad_request(
