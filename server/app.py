@@ -49,6 +49,7 @@ def build_deps(settings: Settings) -> Deps:
         webhook_sender=HttpxWebhookSender(
             connect_timeout=settings.webhook_connect_timeout_seconds,
             total_timeout=settings.webhook_total_timeout_seconds,
+            port_rule=settings.webhook_ports,
         ),
         delivery_tasks=BackgroundTasks(),
         delivery_attempts=settings.delivery_attempts,

@@ -16,6 +16,7 @@ import httpx
 from models.enums import DeliveryStepKind
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepCallback, StepReport
 from signing.payloads import WebhookRequest
+from signing.ports import DEFAULT_PORT_RULE, PortRule
 from signing.urls import UrlRuleError, check_webhook_url, classify_address, parse_ip_literal
 
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -150,8 +151,10 @@ class HttpxWebhookSender:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         resolver: Resolver = system_resolver,
         ssl_context: ssl.SSLContext | None = None,
+        port_rule: PortRule = DEFAULT_PORT_RULE,
     ) -> None:
         self.connect_timeout = connect_timeout
+        self.port_rule = port_rule
         self.total_timeout = total_timeout
         self.max_response_bytes = max_response_bytes
         self.resolver = resolver
@@ -198,6 +201,11 @@ class HttpxWebhookSender:
             blocked = StepReport(DeliveryStepKind.BLOCKED, detail=error.message, address=address)
             progress.put(blocked)
             return AttemptOutcome(error.message, error_code=error.code)
+        refusal = self.port_rule.refusal(target.port)
+        if refusal is not None:
+            # Checked before any lookup or connection: no answer may tell what listens there.
+            progress.put(StepReport(DeliveryStepKind.BLOCKED, detail=refusal))
+            return AttemptOutcome(refusal, error_code=FailureCode.BLOCKED_PORT)
         addresses = await self._resolve(target, allow_private, progress)
         if isinstance(addresses, AttemptOutcome):
             return addresses
@@ -369,12 +377,43 @@ def _connect_failure(error: httpx.ConnectError) -> AttemptOutcome:
     return AttemptOutcome(detail, error_code=FailureCode.CONNECT_FAILED)
 
 
+# Fixed sentences per failure class. An exception's own text may quote what the peer sent
+# (`illegal status line: b'SSH-2.0-OpenSSH…'`), which would make test deliveries a banner
+# grabber: only the class of failure is ever told.
+_FAILURE_SENTENCES: tuple[tuple[type[BaseException], str], ...] = (
+    (httpx.RemoteProtocolError, "the answer was not valid HTTP/1.1"),
+    (httpx.LocalProtocolError, "the request could not be sent as valid HTTP/1.1"),
+    (httpx.ReadError, "the connection broke while reading the answer"),
+    (httpx.WriteError, "the connection broke while sending the request"),
+    (httpx.CloseError, "the connection broke while closing"),
+    (httpx.ProxyError, "a proxy refused the connection"),
+    (httpx.UnsupportedProtocol, "the URL's scheme is not supported"),
+    (httpx.ConnectError, "the connection could not be opened"),
+    (ssl.SSLError, "the TLS handshake did not complete"),
+    (UnicodeError, "the host name is not valid"),
+)
+
+
 def _reason(error: BaseException) -> str:
+    """Why an attempt failed, in words chosen here: never bytes the peer sent."""
     if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-        return error.verify_message
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
+        return error.verify_message  # OpenSSL's own words about our verification
+    for cause in [error, *_causes(error)]:
+        if isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError) and cause.strerror:
+            return cause.strerror  # the operating system's words, e.g. "Connection refused"
+    for kind, sentence in _FAILURE_SENTENCES:
+        if isinstance(error, kind):
+            return sentence
+    return "the exchange failed"
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(found) < 8:
+        found.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return found
 
 
 def _header_pairs(raw: list[tuple[bytes, bytes]]) -> list[list[str]]:

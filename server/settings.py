@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.config import DEFAULT_DATABASE_URL, is_sqlite
 from signing.crypto import format_master_key, generate_master_key, parse_master_key
+from signing.ports import DEFAULT_ALLOWED_PORTS, DEFAULT_DENIED_PORTS, PortRule, parse_ports
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -66,6 +67,8 @@ class Settings:
     max_deliveries_in_flight: int = 5
     # At shutdown, running deliveries get this long to finish before they are interrupted.
     delivery_shutdown_grace_seconds: float = 5.0
+    # The ports test deliveries may reach (see signing/ports.py for the deny list's why).
+    webhook_ports: PortRule = field(default_factory=PortRule.parse)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -98,7 +101,21 @@ class Settings:
             delivery_backoff_seconds=_float(env, "SWITCHBOARD_DELIVERY_BACKOFF", 1.0),
             max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
             delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
+            webhook_ports=_port_rule(env),
         )
+
+
+def _port_rule(env: dict[str, str]) -> PortRule:
+    lists: list[frozenset[int]] = []
+    for name, default in (
+        ("SWITCHBOARD_WEBHOOK_PORTS", DEFAULT_ALLOWED_PORTS),
+        ("SWITCHBOARD_WEBHOOK_DENIED_PORTS", DEFAULT_DENIED_PORTS),
+    ):
+        try:
+            lists.append(parse_ports(env.get(name, default)))
+        except ValueError as exc:
+            raise SettingsError(f"{name} is malformed: {exc}") from None
+    return PortRule(allowed=lists[0], denied=lists[1])
 
 
 def _master_key(env: dict[str, str], database_url: str, data_dir: Path) -> bytes:

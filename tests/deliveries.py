@@ -65,6 +65,7 @@ class DeliveryEnvs:
             connect_timeout=settings.webhook_connect_timeout_seconds,
             total_timeout=settings.webhook_total_timeout_seconds,
             resolver=resolver,
+            port_rule=settings.webhook_ports,
         )
         env = DeliveryEnv(create_app(settings, deps=deps, init_database=False), deps, settings)
         self.made.append(env)

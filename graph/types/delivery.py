@@ -113,7 +113,8 @@ class DeliveryStep:
     request: DeliveryRequest | None = strawberry.field(description="For REQUEST_SENT.")
     response: DeliveryResponse | None = strawberry.field(description="For RESPONSE.")
     error_code: str | None = strawberry.field(
-        description="Why it failed: DNS_FAILED, BLOCKED_ADDRESS, CONNECT_TIMEOUT, CONNECT_FAILED, "
+        description="Why it failed: DNS_FAILED, BLOCKED_ADDRESS, BLOCKED_PORT (the port is not "
+        "one webhooks may use), CONNECT_TIMEOUT, CONNECT_FAILED, "
         "TLS_ERROR, TIMEOUT, HTTP_STATUS, TOO_LARGE, NO_URL, REDIRECT (3xx answers are not "
         "followed), INVALID_URL, INTERRUPTED (the server stopped), INTERNAL."
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -11,6 +12,7 @@ from models.enums import DeliveryStepKind as Kind
 from resolvers.webhook_sender import AttemptOutcome, StepReport
 from server.sender import SHOWN_BODY_BYTES, HttpxWebhookSender
 from signing.payloads import WebhookRequest
+from signing.ports import DEFAULT_PORT_RULE, PortRule
 from tests.resolving import loopback_resolver
 from tests.server.receiver import Answer, closed_port, full_backlog, receiver
 from tests.server.tls_certs import TestCA
@@ -236,3 +238,69 @@ async def test_private_targets_are_reachable_when_allowed() -> None:
         outcome, steps = await attempt(HttpxWebhookSender(), post(rx.url(host="localhost")))
     assert outcome.status_code == 200
     assert "Private targets are allowed" in (steps[0].detail or "")
+
+
+@contextlib.asynccontextmanager
+async def banner_server(banner: bytes) -> AsyncIterator[tuple[int, list[int]]]:
+    """A non-HTTP service on 127.0.0.1 that greets every connection with `banner`."""
+    connections: list[int] = []
+
+    async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        writer.write(banner)
+        await writer.drain()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.read(65536), 2)
+            # What OpenSSH says to an HTTP request before hanging up.
+            writer.write(b"Invalid SSH identification string.\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(greet, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], connections
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [
+        b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n\r\n",
+        b"220 mail.internal ESMTP Postfix\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Internal-Token: hunter2-banner\r\nbroken header line\r\n\r\n",
+    ],
+)
+async def test_failure_details_never_quote_what_the_peer_sent(banner: bytes) -> None:
+    async with banner_server(banner) as (port, _):
+        sender = HttpxWebhookSender(resolver=loopback_resolver)
+        outcome, steps = await attempt(sender, post(f"http://127.0.0.1:{port}/hook"))
+    assert outcome.error_code == "CONNECT_FAILED", outcome
+    said = outcome.detail + " ".join(step.detail or "" for step in steps)
+    for word in (b"SSH", b"Postfix", b"mail.internal", b"hunter2", b"broken", b"identification"):
+        assert word.decode() not in said, said
+    assert outcome.detail == (
+        "The connection failed before a complete answer: the answer was not valid HTTP/1.1."
+    )
+
+
+async def test_a_port_outside_the_allowed_ones_is_refused_before_connecting() -> None:
+    async with banner_server(b"SSH-2.0-OpenSSH_9.6\r\n") as (port, connections):
+        resolve = static_resolver({"ssh.test": ["127.0.0.1"]})
+        for rule in (
+            PortRule(allowed=frozenset({80, 443})),
+            PortRule(allowed=frozenset(range(1, 65536)), denied=frozenset({port})),
+        ):
+            sender = HttpxWebhookSender(resolver=resolve, port_rule=rule)
+            outcome, steps = await attempt(sender, post(f"http://ssh.test:{port}/hook"))
+            assert outcome.error_code == "BLOCKED_PORT"
+            assert kinds(steps) == [Kind.BLOCKED]
+            assert f"Port {port}" in outcome.detail
+    assert connections == [] and resolve.asked == []  # type: ignore[attr-defined]
+
+
+async def test_the_default_rule_lets_test_receivers_through() -> None:
+    async with receiver() as rx:
+        outcome, _ = await attempt(HttpxWebhookSender(resolver=loopback_resolver), post(rx.url()))
+    assert outcome.status_code == 200 and rx.port not in DEFAULT_PORT_RULE.denied
