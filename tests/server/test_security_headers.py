@@ -9,6 +9,7 @@ import httpx
 from tests.conftest import Seeded
 
 QUERY = {"query": "{ viewer { role } }"}
+JSON_TYPE = {"Content-Type": "application/json"}
 HSTS = "max-age=31536000; includeSubDomains"
 
 
