@@ -189,7 +189,10 @@ class HttpxWebhookSender:
     ) -> AttemptOutcome:
         url = httpx.URL(request.url)
         target = _Target(
-            host=url.host,
+            # The host exactly as the URL spells it (an IDN as its A-label, as the URL rules
+            # require), which is what httpcore connects to: `url.host` is decoded, and the
+            # system resolver would re-encode it by IDNA 2003 (faß → fass), another name.
+            host=url.raw_host.decode("ascii"),
             port=url.port or (443 if url.scheme == "https" else 80),
             https=url.scheme == "https",
         )

@@ -304,3 +304,21 @@ async def test_the_default_rule_lets_test_receivers_through() -> None:
     async with receiver() as rx:
         outcome, _ = await attempt(HttpxWebhookSender(resolver=loopback_resolver), post(rx.url()))
     assert outcome.status_code == 200 and rx.port not in DEFAULT_PORT_RULE.denied
+
+
+async def test_an_idn_host_is_resolved_and_connected_by_the_name_in_the_url() -> None:
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    async with receiver() as rx:
+        sender = HttpxWebhookSender(resolver=resolve)
+        outcome, steps = await attempt(sender, post(rx.url(host="xn--fa-hia.test")))
+    # IDNA 2003 maps faß to fass: looking the name up decoded would ask another host.
+    assert asked == ["xn--fa-hia.test"]
+    assert outcome.status_code == 200, outcome
+    (received,) = rx.requests
+    assert received.header("Host") == f"xn--fa-hia.test:{rx.port}"
+    assert "xn--fa-hia.test resolved to 127.0.0.1" in (steps[0].detail or "")
