@@ -87,9 +87,11 @@ def _lifespan(
             # Unwound before the database closes: an interrupted delivery still stores its
             # final step.
             stack.push_async_callback(stop_deliveries)
-            if background and settings.expiry_sweep_seconds > 0:
+            if background:
                 jobs = background_jobs(
-                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
+                    deps=deps,
+                    expiry_sweep_seconds=settings.expiry_sweep_seconds,
+                    retention=settings.delivery_retention,
                 )
                 await stack.enter_async_context(jobs)
             if init_database:

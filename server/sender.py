@@ -15,6 +15,14 @@ import httpx
 
 from models.enums import DeliveryStepKind
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepCallback, StepReport
+from server import sender_failures as failures
+from server.sender_failures import (
+    MAX_HEADER_BYTES,
+    SHOWN_HEADER_BYTES,
+    connect_failure,
+    header_pairs,
+    shown_headers,
+)
 from signing.payloads import WebhookRequest
 from signing.ports import DEFAULT_PORT_RULE, PortRule
 from signing.urls import UrlRuleError, check_webhook_url, classify_address, parse_ip_literal
@@ -226,7 +234,7 @@ class HttpxWebhookSender:
             try:
                 addresses = await self.resolver(target.host, target.port)
             except (OSError, UnicodeError) as error:
-                detail = f"DNS lookup for {target.host} failed: {_reason(error)}."
+                detail = f"DNS lookup for {target.host} failed: {failures.reason(error)}."
                 return AttemptOutcome(detail, error_code=FailureCode.DNS_FAILED)
             if not addresses:
                 detail = f"DNS lookup for {target.host} returned no addresses."
@@ -278,11 +286,13 @@ class HttpxWebhookSender:
                 detail = f"Could not connect within {self.connect_timeout:g} s."
                 return AttemptOutcome(detail, error_code=FailureCode.CONNECT_TIMEOUT)
             except httpx.ConnectError as error:
-                return _connect_failure(error)
+                return connect_failure(error)
             except httpx.TimeoutException:
                 return self._timed_out(progress.phase)
             except httpx.TransportError as error:
-                detail = f"The connection failed before a complete answer: {_reason(error)}."
+                detail = (
+                    f"The connection failed before a complete answer: {failures.reason(error)}."
+                )
                 return AttemptOutcome(detail, error_code=FailureCode.CONNECT_FAILED)
 
     async def _send(
@@ -291,9 +301,12 @@ class HttpxWebhookSender:
         started = time.perf_counter()
         response = await client.send(outgoing, stream=True)
         received = bytearray()
-        too_large = False
+        header_bytes = sum(len(name) + len(value) + 4 for name, value in response.headers.raw)
+        too_large = header_bytes > MAX_HEADER_BYTES
         try:
             async for chunk in response.aiter_raw():
+                if too_large:
+                    break
                 received += chunk
                 if len(received) > self.max_response_bytes:
                     too_large = True
@@ -301,16 +314,24 @@ class HttpxWebhookSender:
         finally:
             await response.aclose()
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        detail = f"HTTP {response.status_code} {response.reason_phrase} in {duration_ms:g} ms."
+        # The standard phrase, not the receiver's: its status line is bytes from the peer.
+        phrase = httpx.codes.get_reason_phrase(response.status_code)
+        detail = f"HTTP {response.status_code} {phrase} in {duration_ms:g} ms.".replace("  ", " ")
         if too_large:
-            detail += f" The answer is larger than {self.max_response_bytes // 1024} KiB: stopped."
+            detail += (
+                f" The answer is larger than {self.max_response_bytes // 1024} KiB, or its "
+                f"headers than {MAX_HEADER_BYTES // 1024} KiB: stopped."
+            )
+        headers, hidden = shown_headers(response.headers.raw)
+        if hidden:
+            detail += f" {hidden} more headers (past {SHOWN_HEADER_BYTES // 1024} KiB) not shown."
         progress.put(
             StepReport(
                 DeliveryStepKind.RESPONSE,
                 detail=detail,
                 response={
                     "statusCode": response.status_code,
-                    "headers": _header_pairs(response.headers.raw),
+                    "headers": headers,
                     "body": bytes(received[:SHOWN_BODY_BYTES]).decode("utf-8", "replace"),
                     "durationMs": duration_ms,
                 },
@@ -319,7 +340,8 @@ class HttpxWebhookSender:
         if too_large:
             detail = (
                 f"The receiver answered HTTP {response.status_code} with more than "
-                f"{self.max_response_bytes // 1024} KiB; webhook answers must be smaller."
+                f"{self.max_response_bytes // 1024} KiB of body or {MAX_HEADER_BYTES // 1024} "
+                "KiB of headers; webhook answers must be smaller."
             )
             return AttemptOutcome(
                 detail, error_code=FailureCode.TOO_LARGE, status_code=response.status_code
@@ -358,66 +380,10 @@ def _tracer(
                     request={
                         "method": outgoing.method,
                         "url": str(outgoing.url),
-                        "headers": _header_pairs(outgoing.headers.raw),
+                        "headers": header_pairs(outgoing.headers.raw),
                         "body": outgoing.content.decode("utf-8", "replace") or None,
                     },
                 )
             )
 
     return trace
-
-
-def _connect_failure(error: httpx.ConnectError) -> AttemptOutcome:
-    cause: BaseException | None = error
-    for _ in range(8):  # httpx wraps httpcore, which wraps the ssl error: a short chain
-        if cause is None:
-            break
-        if isinstance(cause, ssl.SSLError):
-            detail = f"The TLS handshake failed: {_reason(cause)}."
-            return AttemptOutcome(detail, error_code=FailureCode.TLS_ERROR)
-        cause = cause.__cause__ or cause.__context__
-    detail = f"Could not connect: {_reason(error)}."
-    return AttemptOutcome(detail, error_code=FailureCode.CONNECT_FAILED)
-
-
-# Fixed sentences per failure class. An exception's own text may quote what the peer sent
-# (`illegal status line: b'SSH-2.0-OpenSSH…'`), which would make test deliveries a banner
-# grabber: only the class of failure is ever told.
-_FAILURE_SENTENCES: tuple[tuple[type[BaseException], str], ...] = (
-    (httpx.RemoteProtocolError, "the answer was not valid HTTP/1.1"),
-    (httpx.LocalProtocolError, "the request could not be sent as valid HTTP/1.1"),
-    (httpx.ReadError, "the connection broke while reading the answer"),
-    (httpx.WriteError, "the connection broke while sending the request"),
-    (httpx.CloseError, "the connection broke while closing"),
-    (httpx.ProxyError, "a proxy refused the connection"),
-    (httpx.UnsupportedProtocol, "the URL's scheme is not supported"),
-    (httpx.ConnectError, "the connection could not be opened"),
-    (ssl.SSLError, "the TLS handshake did not complete"),
-    (UnicodeError, "the host name is not valid"),
-)
-
-
-def _reason(error: BaseException) -> str:
-    """Why an attempt failed, in words chosen here: never bytes the peer sent."""
-    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-        return error.verify_message  # OpenSSL's own words about our verification
-    for cause in [error, *_causes(error)]:
-        if isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError) and cause.strerror:
-            return cause.strerror  # the operating system's words, e.g. "Connection refused"
-    for kind, sentence in _FAILURE_SENTENCES:
-        if isinstance(error, kind):
-            return sentence
-    return "the exchange failed"
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    found: list[BaseException] = []
-    cause = error.__cause__ or error.__context__
-    while cause is not None and len(found) < 8:
-        found.append(cause)
-        cause = cause.__cause__ or cause.__context__
-    return found
-
-
-def _header_pairs(raw: list[tuple[bytes, bytes]]) -> list[list[str]]:
-    return [[name.decode("latin-1"), value.decode("latin-1")] for name, value in raw]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.config import DEFAULT_DATABASE_URL, is_sqlite
+from resolvers.delivery_retention import DeliveryRetention
 from signing.crypto import format_master_key, generate_master_key, parse_master_key
 from signing.ports import DEFAULT_ALLOWED_PORTS, DEFAULT_DENIED_PORTS, PortRule, parse_ports
 
@@ -69,6 +70,8 @@ class Settings:
     delivery_shutdown_grace_seconds: float = 5.0
     # The ports test deliveries may reach (see signing/ports.py for the deny list's why).
     webhook_ports: PortRule = field(default_factory=PortRule.parse)
+    # Test deliveries kept: the newest `per_key` finished ones per key, none past the age.
+    delivery_retention: DeliveryRetention = field(default_factory=DeliveryRetention)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -102,6 +105,11 @@ class Settings:
             max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
             delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
             webhook_ports=_port_rule(env),
+            delivery_retention=DeliveryRetention(
+                per_key=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_COUNT", 100),
+                max_age_days=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_DAYS", 30),
+                sweep_seconds=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_SWEEP_SECONDS", 3600),
+            ),
         )
 
 

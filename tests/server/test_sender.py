@@ -10,7 +10,7 @@ import pytest
 
 from models.enums import DeliveryStepKind as Kind
 from resolvers.webhook_sender import AttemptOutcome, StepReport
-from server.sender import SHOWN_BODY_BYTES, HttpxWebhookSender
+from server.sender import SHOWN_BODY_BYTES, SHOWN_HEADER_BYTES, HttpxWebhookSender
 from signing.payloads import WebhookRequest
 from signing.ports import DEFAULT_PORT_RULE, PortRule
 from tests.resolving import loopback_resolver
@@ -322,3 +322,26 @@ async def test_an_idn_host_is_resolved_and_connected_by_the_name_in_the_url() ->
     (received,) = rx.requests
     assert received.header("Host") == f"xn--fa-hia.test:{rx.port}"
     assert "xn--fa-hia.test resolved to 127.0.0.1" in (steps[0].detail or "")
+
+
+async def test_response_headers_count_towards_the_limit_and_are_shown_in_part() -> None:
+    padded = Answer(headers=tuple((f"X-Pad-{i}", "x" * 1000) for i in range(90)))
+    async with receiver(padded) as rx:
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
+    assert outcome.error_code == "TOO_LARGE" and outcome.status_code == 200
+    response = steps[-1].response
+    assert response is not None
+    shown = sum(len(name) + len(value) for name, value in response["headers"])
+    assert 0 < shown <= SHOWN_HEADER_BYTES
+    assert "headers" in (steps[-1].detail or "")
+
+
+async def test_a_few_headers_are_shown_whole() -> None:
+    async with receiver(Answer(headers=(("X-Trace", "abc"),))) as rx:
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
+    assert outcome.status_code == 200 and outcome.error_code is None
+    assert ["X-Trace", "abc"] in (steps[-1].response or {})["headers"]
