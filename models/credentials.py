@@ -28,8 +28,9 @@ class ApiSecret(Model):
     )
     api_key_id: int
     ciphertext = fields.TextField()
-    # HMAC of the plaintext under a server key: authentication compares digests, never decrypts.
-    digest = fields.CharField(max_length=64, db_index=True)
+    # `<key id>$<HMAC of row, key and plaintext>` (bare hex before key IDs): authentication
+    # compares digests, never decrypts.
+    digest = fields.CharField(max_length=80, db_index=True)
     # The last characters (at most a quarter of the secret, up to four), enough to draw the
     # mask without decrypting.
     hint = fields.CharField(max_length=4)

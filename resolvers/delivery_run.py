@@ -20,8 +20,8 @@ from resolvers import reads, rows
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
-from resolvers.provisioning import signature_context
 from resolvers.rows import DeliveryStep
+from resolvers.sealing import open_signature_secret
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepReport
 from signing.payloads import SampleContext, WebhookRequest, build_test_request
 from signing.redact import redact_request
@@ -290,7 +290,9 @@ def _signed_request(
 ) -> WebhookRequest:
     """The sample webhook for the delivery's event, signed as a real one would be."""
     signature = context.settings.signature
-    secret = deps.box.decrypt(context.secret_ciphertext, context=signature_context(context.key))
+    secret = open_signature_secret(
+        deps, context.secret_ciphertext, context.key, delivery.api_key_id
+    )
     now = deps.clock()
     sender = context.number.msisdn if context.number is not None else context.first_msisdn
     ctx = SampleContext(

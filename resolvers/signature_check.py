@@ -7,7 +7,7 @@ from resolvers import reads
 from resolvers.deps import Deps
 from resolvers.errors import BadRequest, not_found
 from resolvers.principal import Principal
-from resolvers.provisioning import signature_context
+from resolvers.sealing import open_signature_secret
 from signing.check import DEFAULT_MAX_AGE, check_webhook_signature
 from signing.sms import verify_sms_signature
 from signing.verdict import SignatureVerdict, sms_scheme
@@ -40,7 +40,7 @@ async def check_received_webhook(
     if key is None:
         raise not_found(["apiKeyId"], "API key")
     config = await SignatureConfig.get(api_key_id=key.id)
-    secret = deps.box.decrypt(config.secret_ciphertext, context=signature_context(key.key))
+    secret = open_signature_secret(deps, config.secret_ciphertext, key.key, key.id)
     method = config.method.value
     now = int(deps.clock().timestamp())
     if params is not None:

@@ -40,7 +40,11 @@ def build_broker(settings: Settings) -> EventBroker:
 
 def build_deps(settings: Settings) -> Deps:
     return Deps(
-        box=SecretBox(settings.master_key),
+        box=SecretBox(
+            settings.master_key,
+            old_keys=settings.old_master_keys,
+            session_keys=settings.session_keys,
+        ),
         broker=build_broker(settings),
         max_api_keys=settings.max_api_keys,
         session_ttl_seconds=settings.session_ttl_seconds,

@@ -9,7 +9,7 @@ from typing import Any
 from models.enums import MessagingApi, SignatureMethod, WebhookFormat
 from models.webhooks import MessagingConfig, SignatureConfig
 from resolvers.deps import Deps
-from resolvers.provisioning import signature_context
+from resolvers.sealing import open_signature_secret
 from server.app import build_deps, create_app
 from server.sender import HttpxWebhookSender, Resolver
 from server.settings import Settings
@@ -35,8 +35,8 @@ class DeliveryEnv:
 
     async def signature_secret(self, seeded: Seeded) -> str:
         config = await SignatureConfig.get(api_key_id=seeded.api_key_id)
-        return self.deps.box.decrypt(
-            config.secret_ciphertext, context=signature_context(seeded.api_key)
+        return open_signature_secret(
+            self.deps, config.secret_ciphertext, seeded.api_key, seeded.api_key_id
         )
 
 

@@ -11,7 +11,7 @@ import pytest
 from models.enums import SignatureMethod
 from models.webhooks import SignatureConfig
 from resolvers.principal import Role
-from resolvers.provisioning import signature_context
+from resolvers.sealing import open_signature_secret
 from signing.payloads import SampleContext, WebhookRequest, build_test_request
 from tests.conftest import Seeded, gql, seed_account
 
@@ -25,8 +25,8 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 async def secret_of(seeded: Seeded) -> str:
     config = await SignatureConfig.get(api_key_id=seeded.api_key_id)
-    return seeded.deps.box.decrypt(
-        config.secret_ciphertext, context=signature_context(seeded.api_key)
+    return open_signature_secret(
+        seeded.deps, config.secret_ciphertext, seeded.api_key, seeded.api_key_id
     )
 
 

@@ -22,7 +22,7 @@ KEY = "SWITCHBOARD_SECRET_KEY"
 
 
 def test_delivery_settings_have_the_documented_defaults() -> None:
-    settings = Settings.from_env({KEY: "00" * 32})
+    settings = Settings.from_env({KEY: TEST_MASTER_KEY.hex()})
     assert settings.webhook_connect_timeout_seconds == 3.0
     assert settings.webhook_total_timeout_seconds == 15.0
     assert (settings.delivery_attempts, settings.delivery_backoff_seconds) == (3, 1.0)
@@ -32,7 +32,7 @@ def test_delivery_settings_have_the_documented_defaults() -> None:
 def test_delivery_settings_come_from_the_environment() -> None:
     settings = Settings.from_env(
         {
-            KEY: "00" * 32,
+            KEY: TEST_MASTER_KEY.hex(),
             "SWITCHBOARD_WEBHOOK_CONNECT_TIMEOUT": "1.5",
             "SWITCHBOARD_WEBHOOK_TIMEOUT": "9",
             "SWITCHBOARD_DELIVERY_ATTEMPTS": "4",
@@ -51,7 +51,7 @@ def test_delivery_settings_come_from_the_environment() -> None:
 
 def test_a_malformed_number_names_its_variable() -> None:
     with pytest.raises(SettingsError, match="SWITCHBOARD_DELIVERY_BACKOFF"):
-        Settings.from_env({KEY: "00" * 32, "SWITCHBOARD_DELIVERY_BACKOFF": "x"})
+        Settings.from_env({KEY: TEST_MASTER_KEY.hex(), "SWITCHBOARD_DELIVERY_BACKOFF": "x"})
 
 
 async def test_shutdown_interrupts_deliveries_before_the_database_closes(
