@@ -76,4 +76,3 @@ async def hide_from(principal: Principal, events: list[AuditEvent]) -> list[Audi
         if primary is not None and primary.key in event.actor:
             event.actor = event.actor.replace(f"key:{primary.key}", PRIMARY_KEY_ACTOR)
     return events
-

@@ -20,7 +20,12 @@ query($key: String!, $input: SignatureCheckInput!) {
   apiKey(key: $key) { signatureCheck(input: $input) { valid scheme reason } }
 }
 """
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def now() -> datetime:
+    # Read per call: the check's default freshness window (300 s) is shorter than a full
+    # suite run, so a moment taken at import time would make "fresh" samples stale.
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 async def secret_of(seeded: Seeded) -> str:
@@ -31,13 +36,14 @@ async def secret_of(seeded: Seeded) -> str:
 
 
 def sample(
-    event: str, fmt: str, method: str, secret: str, api_key: str, now: datetime = NOW
+    event: str, fmt: str, method: str, secret: str, api_key: str, at: datetime | None = None
 ) -> WebhookRequest:
+    at = at or now()
     ctx = SampleContext(
         api_key=api_key,
         to="447700900999",
         sender="447700900000",
-        now=now,
+        now=at,
         message_id="0A00000012345678",
         message_uuid="aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
         client_ref="ref",
@@ -51,7 +57,7 @@ def sample(
         sign_sms=True,
         method=method,
         secret=secret,
-        issued_at=int(now.timestamp()),
+        issued_at=int(at.timestamp()),
         jti="6d5c9a1e-43f2-4f5e-9c1a-2b8a0f1e7d3c",
     )
 
@@ -148,9 +154,9 @@ async def test_an_unsigned_webhook_says_so(client: httpx.AsyncClient, seeded: Se
 
 async def test_max_age_refuses_an_old_signature(client: httpx.AsyncClient, seeded: Seeded) -> None:
     secret = await secret_of(seeded)
-    two_hours_ago = NOW - timedelta(hours=2)
+    two_hours_ago = now() - timedelta(hours=2)
     key = seeded.api_key
-    old = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, key, now=two_hours_ago)
+    old = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, key, at=two_hours_ago)
     assert (await check(client, seeded, as_input(old, maxAgeSeconds=3 * 3600)))["valid"] is True
     assert await check(client, seeded, as_input(old, maxAgeSeconds=3600)) == {
         "valid": False,
@@ -170,9 +176,9 @@ async def test_without_max_age_a_signature_older_than_five_minutes_is_refused(
 ) -> None:
     secret = await secret_of(seeded)
     key = seeded.api_key
-    old = sample(event, "POST", "SHA256_HMAC", secret, key, now=NOW - timedelta(minutes=6))
+    old = sample(event, "POST", "SHA256_HMAC", secret, key, at=now() - timedelta(minutes=6))
     assert (await check(client, seeded, as_input(old)))["reason"] == reason
-    recent = sample(event, "POST", "SHA256_HMAC", secret, key, now=NOW - timedelta(minutes=4))
+    recent = sample(event, "POST", "SHA256_HMAC", secret, key, at=now() - timedelta(minutes=4))
     assert (await check(client, seeded, as_input(recent)))["valid"] is True
 
 

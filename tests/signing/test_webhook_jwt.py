@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 
 import jwt
 import pytest
@@ -17,13 +16,21 @@ from signing.webhook_jwt import messages_jwt, payload_hash, verify_messages_jwt
 SECRET = "jwt-signature-secret-0123456789abcdef"
 OTHER_SECRET = "another-signature-secret-9876543210"
 BODY = b'{"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab","status":"delivered"}'
-# Recent, so verifiers that read the real clock (the platform's, PyJWT's) see a live token.
-ISSUED_AT = int(time.time()) - 10
+ISSUED_AT = 1_700_000_000
+# Tokens in these tests outlive the run, so verifiers that read the real clock (the
+# platform's, PyJWT's) see a live token; the default lifetime has its own test.
+LIFETIME = 10**9
 JTI = "6d5c9a1e-43f2-4f5e-9c1a-2b8a0f1e7d3c"
 
 
 def token(body: bytes = BODY, secret: str = SECRET, **overrides: object) -> str:
-    arguments: dict = {"api_key": "abcd1234", "issued_at": ISSUED_AT, "jti": JTI, **overrides}
+    arguments: dict = {
+        "api_key": "abcd1234",
+        "issued_at": ISSUED_AT,
+        "jti": JTI,
+        "lifetime": LIFETIME,
+        **overrides,
+    }
     return messages_jwt(body, secret, **arguments)
 
 
@@ -43,7 +50,7 @@ def test_claims_decode_with_pyjwt() -> None:
     claims = jwt.decode(token(), SECRET, algorithms=["HS256"])
     assert claims == {
         "iat": ISSUED_AT,
-        "exp": ISSUED_AT + 300,
+        "exp": ISSUED_AT + LIFETIME,
         "jti": JTI,
         "iss": "Vonage",
         "api_key": "abcd1234",
@@ -148,7 +155,7 @@ def test_verify_accepts_uppercase_payload_hash() -> None:
 
 
 def test_max_age_uses_the_given_clock() -> None:
-    header = f"Bearer {token(lifetime=3600)}"
+    header = f"Bearer {token()}"
     assert verify_messages_jwt(header, BODY, SECRET, max_age=300, now=ISSUED_AT + 300).valid
     too_old = verify_messages_jwt(header, BODY, SECRET, max_age=300, now=ISSUED_AT + 301)
     assert too_old.reason == "token too old"
@@ -158,8 +165,9 @@ def test_max_age_uses_the_given_clock() -> None:
 
 
 def test_without_max_age_an_old_token_verifies_until_it_expires() -> None:
-    long_lived = f"Bearer {token(lifetime=10**7)}"
-    assert verify_messages_jwt(long_lived, BODY, SECRET, now=ISSUED_AT + 10**6).valid
+    assert verify_messages_jwt(f"Bearer {token()}", BODY, SECRET, now=ISSUED_AT + 10**6).valid
+    expired = verify_messages_jwt(f"Bearer {token()}", BODY, SECRET, now=ISSUED_AT + LIFETIME)
+    assert expired.reason == "token expired"
 
 
 def test_max_age_needs_a_numeric_iat() -> None:
@@ -182,9 +190,10 @@ def test_expired_token_is_refused() -> None:
 
 
 def test_tokens_expire_five_minutes_after_they_are_issued() -> None:
-    claims = jwt.decode(token(), options={"verify_signature": False})
+    made = messages_jwt(BODY, SECRET, api_key="abcd1234", issued_at=ISSUED_AT, jti=JTI)
+    claims = jwt.decode(made, options={"verify_signature": False})
     assert claims["exp"] == ISSUED_AT + 300
-    header = f"Bearer {token()}"
+    header = f"Bearer {made}"
     assert verify_messages_jwt(header, BODY, SECRET, now=ISSUED_AT + 299).valid
     assert verify_messages_jwt(header, BODY, SECRET, now=ISSUED_AT + 300).reason == "token expired"
 
