@@ -142,6 +142,9 @@ class DeliveryErrorCode(Enum):
     BLOCKED_ADDRESS = strawberry.enum_value(
         "BLOCKED_ADDRESS", description="The host resolved to a private or reserved address."
     )
+    BLOCKED_PORT = strawberry.enum_value(
+        "BLOCKED_PORT", description="The URL's port is not one test webhooks may reach."
+    )
     CONNECT_TIMEOUT = strawberry.enum_value(
         "CONNECT_TIMEOUT", description="No connection was made in time."
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import time
 import uuid
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.principal import Principal, Role
 from resolvers.ratelimit import CredentialLimits, SlidingWindowLimiter
+from resolvers.sealing import secret_context, secret_matches
 from signing.secrets import is_api_key
 
 TOKEN_ISSUER = "switchboard"
@@ -73,9 +73,12 @@ async def authenticate_basic(*, deps: Deps, credentials: BasicCredentials) -> Pr
     live: list[rows.Credential] = []
     if is_api_key(credentials.api_key):
         live = await _live_credentials(credentials.api_key, now)
-    digest = deps.box.digest(credentials.api_secret)
+    if not live:
+        # The work of one comparison, so an unknown key answers no faster than a known one.
+        deps.box.digest(credentials.api_secret, context=secret_context("", 0))
     # Compare against every live secret so timing does not tell which slot matched.
-    matched = [c for c in live if hmac.compare_digest(digest, c.digest)]
+    secret = credentials.api_secret
+    matched = [c for c in live if secret_matches(deps, secret, c.secret_id, c.digest, c.key)]
     if not matched:
         raise AuthenticationError("Unknown API key or wrong API secret.")
     found = matched[0]
@@ -124,7 +127,13 @@ def issue_session_token(
         "exp": int(expires_at.timestamp()),
         "jti": str(uuid.uuid4()),
     }
-    token = jwt.encode(claims, deps.box.session_signing_key, algorithm=TOKEN_ALGORITHM)
+    # `kid` names the session key, so session signing can rotate on its own.
+    token = jwt.encode(
+        claims,
+        deps.box.session_signing_key,
+        algorithm=TOKEN_ALGORITHM,
+        headers={"kid": deps.box.session_key_id},
+    )
     return token, expires_at
 
 
@@ -146,12 +155,24 @@ def _verified_claims(signing_key: bytes, token: str) -> Mapping[str, Any]:
     return MappingProxyType(claims)
 
 
-def authenticate_session(*, deps: Deps, token: str) -> Principal:
-    """Verify a session token: algorithm pinned, signature, issuer, audience and expiry."""
+def _claims_under_any(deps: Deps, token: str) -> Mapping[str, Any]:
+    """The claims of a token signed by a session key of the ring (its `kid`), or refusal."""
     try:
-        claims = _verified_claims(deps.box.session_signing_key, token)
+        kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError:
         raise AuthenticationError("The session token is not valid.") from None
+    keys = deps.box.session_verification_keys(kid if isinstance(kid, str) else None)
+    for key in keys:
+        try:
+            return _verified_claims(key, token)
+        except jwt.PyJWTError:
+            continue
+    raise AuthenticationError("The session token is not valid.")
+
+
+def authenticate_session(*, deps: Deps, token: str) -> Principal:
+    """Verify a session token: algorithm pinned, signature, issuer, audience and expiry."""
+    claims = _claims_under_any(deps, token)
     # Checked on every use, as PyJWT would: valid while `exp` is still ahead.
     expires = claims["exp"]
     if isinstance(expires, bool) or not isinstance(expires, int | float):

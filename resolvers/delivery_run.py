@@ -20,10 +20,11 @@ from resolvers import reads, rows
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
-from resolvers.provisioning import signature_context
 from resolvers.rows import DeliveryStep
+from resolvers.sealing import open_signature_secret
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepReport
 from signing.payloads import SampleContext, WebhookRequest, build_test_request
+from signing.redact import redact_request
 
 log = logging.getLogger("switchboard.deliveries")
 
@@ -88,13 +89,17 @@ class StepRecorder:
         await self.steps([report], attempt)
 
     async def steps(self, reports: list[StepReport], attempt: int | None = None) -> None:
-        """Store the steps (in one write), then publish them in order."""
+        """Store the steps (in one write), then publish them in order.
+
+        A sent request's signature is redacted first: neither the store nor the stream
+        ever holds a token or `sig` someone could replay.
+        """
         rows = [
             DeliveryStep(
                 **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
                 detail=report.detail,
                 address=report.address,
-                request=report.request,
+                request=redact_request(report.request) if report.request else None,
                 response=report.response,
             )
             for report in reports
@@ -285,7 +290,9 @@ def _signed_request(
 ) -> WebhookRequest:
     """The sample webhook for the delivery's event, signed as a real one would be."""
     signature = context.settings.signature
-    secret = deps.box.decrypt(context.secret_ciphertext, context=signature_context(context.key))
+    secret = open_signature_secret(
+        deps, context.secret_ciphertext, context.key, delivery.api_key_id
+    )
     now = deps.clock()
     sender = context.number.msisdn if context.number is not None else context.first_msisdn
     ctx = SampleContext(

@@ -12,6 +12,11 @@ from resolvers.auth import live_secrets_filter
 from resolvers.deps import Deps
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.principal import Principal, Role
+from resolvers.sealing import (
+    open_api_secret,
+    seal_api_secret,
+    seal_signature_secret,
+)
 from signing.secrets import (
     generate_api_key,
     generate_api_secret,
@@ -23,24 +28,15 @@ from signing.secrets import (
 _KEY_ATTEMPTS = 8
 
 
-def secret_context(api_key: str) -> str:
-    """Associated data binding an API secret's ciphertext to its key."""
-    return f"api_secret:{api_key}"
-
-
-def signature_context(api_key: str) -> str:
-    """Associated data binding a signature secret's ciphertext to its key."""
-    return f"signature_secret:{api_key}"
-
-
 async def store_secret(*, deps: Deps, api_key: ApiKey, plaintext: str) -> ApiSecret:
     """Encrypt and store one API secret; the plaintext goes no further than this call."""
-    return await ApiSecret.create(
-        api_key=api_key,
-        ciphertext=deps.box.encrypt(plaintext, context=secret_context(api_key.key)),
-        digest=deps.box.digest(plaintext),
-        hint=secret_hint(plaintext),
-    )
+    async with in_transaction():
+        # Inserted first for its ID, which the ciphertext and digest are bound to; the
+        # empty values never open or match, and never outlive this transaction.
+        row = await ApiSecret.create(api_key=api_key, ciphertext="", digest="", hint="")
+        seal_api_secret(deps, row, api_key.key, plaintext)
+        await row.save(update_fields=["ciphertext", "digest", "hint"])
+    return row
 
 
 async def create_api_key(
@@ -64,7 +60,7 @@ async def create_api_key(
     signature_secret = generate_signature_secret()
     await SignatureConfig.create(
         api_key=key,
-        secret_ciphertext=deps.box.encrypt(signature_secret, context=signature_context(key.key)),
+        secret_ciphertext=seal_signature_secret(deps, signature_secret, key.key, key.id),
         secret_hint=secret_hint(signature_secret),
     )
     plaintext = generate_api_secret()
@@ -146,4 +142,4 @@ async def ensure_demo_account(*, deps: Deps) -> tuple[Account, ApiKey, str]:
     stored = await ApiSecret.filter(live_secrets_filter(deps.clock()), api_key=key).order_by("id")
     if not stored:
         raise DomainError(ErrorCode.NOT_FOUND, "The demo key has no live secret.", ["apiSecret"])
-    return account, key, deps.box.decrypt(stored[0].ciphertext, context=secret_context(key.key))
+    return account, key, open_api_secret(deps, stored[0], key.key)

@@ -49,8 +49,23 @@ class SlidingWindowLimiter:
             self._events[key] = events
         events.append(now)
         self._events.move_to_end(key)
+        self._evict(now)
+
+    def _evict(self, now: datetime) -> None:
+        """Forget least recently touched keys past `max_keys`, never one that is blocked.
+
+        Evicting a blocked key would reset its count, so flooding the table with fresh keys
+        (many addresses) would unblock a target. A blocked key met on the way is moved to
+        the recent end instead; only if every key is blocked does the oldest go.
+        """
+        skipped = 0
         while len(self._events) > self.max_keys:
-            self._events.popitem(last=False)
+            oldest = next(iter(self._events))
+            if skipped < len(self._events) and len(self._recent(oldest, now)) >= self.limit:
+                self._events.move_to_end(oldest)
+                skipped += 1
+                continue
+            self._events.pop(oldest, None)
 
     def allow(self, key: str, now: datetime) -> bool:
         """Count one event and say whether it was within the limit; refused ones are not counted,

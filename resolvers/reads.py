@@ -15,7 +15,7 @@ from models.audit import AuditEvent
 from models.credentials import ApiKey, ApiSecret
 from models.deliveries import TestDelivery
 from models.webhooks import MessagingConfig, Number
-from resolvers import rows
+from resolvers import audit, rows
 from resolvers.deps import Deps
 from resolvers.pagination import Page, PageArgs, page_from, paginate, window
 from resolvers.principal import Principal
@@ -115,7 +115,9 @@ async def list_audit_events(*, principal: Principal, page: PageArgs) -> Page[Aud
     query = AuditEvent.filter(account_id=principal.account_id)
     if principal.api_key_id is not None:
         query = query.filter(api_key_id=principal.api_key_id)
-    return await paginate(query, page, newest_first=True)
+    found = await paginate(query, page, newest_first=True)
+    await audit.hide_from(principal, found.rows)
+    return found
 
 
 async def list_test_deliveries(*, api_key_id: int, page: PageArgs) -> Page[TestDelivery]:
@@ -186,9 +188,11 @@ async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Mod
     else:
         return None
     row = await query.first()
-    if row is None or principal.api_key_id is None:
-        return row
-    return row if getattr(row, "api_key_id", None) == principal.api_key_id else None
+    if row is not None and principal.api_key_id is not None:
+        row = row if getattr(row, "api_key_id", None) == principal.api_key_id else None
+    if isinstance(row, AuditEvent):
+        await audit.hide_from(principal, [row])
+    return row
 
 
 NODE_MODELS: dict[str, type[Model]] = {

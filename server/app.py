@@ -42,7 +42,11 @@ def build_broker(settings: Settings) -> EventBroker:
 
 def build_deps(settings: Settings) -> Deps:
     return Deps(
-        box=SecretBox(settings.master_key),
+        box=SecretBox(
+            settings.master_key,
+            old_keys=settings.old_master_keys,
+            session_keys=settings.session_keys,
+        ),
         broker=build_broker(settings),
         max_api_keys=settings.max_api_keys,
         session_ttl_seconds=settings.session_ttl_seconds,
@@ -51,6 +55,7 @@ def build_deps(settings: Settings) -> Deps:
         webhook_sender=HttpxWebhookSender(
             connect_timeout=settings.webhook_connect_timeout_seconds,
             total_timeout=settings.webhook_total_timeout_seconds,
+            port_rule=settings.webhook_ports,
         ),
         delivery_tasks=BackgroundTasks(),
         delivery_attempts=settings.delivery_attempts,
@@ -88,9 +93,11 @@ def _lifespan(
             # Unwound before the database closes: an interrupted delivery still stores its
             # final step.
             stack.push_async_callback(stop_deliveries)
-            if background and settings.expiry_sweep_seconds > 0:
+            if background:
                 jobs = background_jobs(
-                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
+                    deps=deps,
+                    expiry_sweep_seconds=settings.expiry_sweep_seconds,
+                    retention=settings.delivery_retention,
                 )
                 await stack.enter_async_context(jobs)
             if init_database:

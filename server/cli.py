@@ -21,9 +21,11 @@ from resolvers import provisioning
 from resolvers.auth import issue_session_token
 from resolvers.errors import DomainError
 from resolvers.principal import Role
+from resolvers.rekey import DEFAULT_BATCH, rekey
 from server.app import build_deps
 from server.logs import configure_logging
 from server.settings import Settings, SettingsError
+from signing.crypto import format_master_key, generate_master_key
 
 
 class CliError(Exception):
@@ -131,6 +133,23 @@ async def _token(args: argparse.Namespace, settings: Settings) -> str:
     return token
 
 
+async def _rekey(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    deps = build_deps(settings)
+
+    def report(progress: dict[str, Any]) -> None:
+        # One JSON line per batch, flushed, so a long run can be followed (and resumed).
+        print(json.dumps(progress), flush=True)
+
+    async with database(settings):
+        complete = await rekey(deps=deps, report=report, batch_size=args.batch_size)
+    if not complete:
+        raise CliError(
+            "some rows did not open with any configured key: keep every old key and "
+            "look into those rows before dropping one"
+        )
+    return {"done": True, "activeKeyId": deps.box.key_id}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -165,11 +184,21 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
     token.add_argument("--ttl", type=int)
     token.set_defaults(run=_token)
+    rekey_command = commands.add_parser(
+        "rekey", help="re-encrypt stored secrets under the active key (safe while serving)"
+    )
+    rekey_command.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+    rekey_command.set_defaults(run=_rekey)
+    commands.add_parser("keygen", help="print a new random master or session key")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        # Needs no settings: it is what an operator runs to make them.
+        print(format_master_key(generate_master_key()))
+        return 0
     try:
         settings = Settings.from_env()
         if getattr(args, "sync", False):

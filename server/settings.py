@@ -7,8 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.config import DEFAULT_DATABASE_URL, is_sqlite
+from resolvers.delivery_retention import DeliveryRetention
 from server.persisted import TrustedDocumentsOnly
-from signing.crypto import format_master_key, generate_master_key, parse_master_key
+from signing.crypto import (
+    format_master_key,
+    generate_master_key,
+    parse_key_ring,
+    parse_master_key,
+)
+from signing.ports import DEFAULT_ALLOWED_PORTS, DEFAULT_DENIED_PORTS, PortRule, parse_ports
 
 _TRUE = {"1", "true", "yes", "on"}
 # The console's build output, beside the server's own folders.
@@ -51,6 +58,11 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "switchboard:"
     master_key: bytes = field(default=b"", repr=False)
+    # Older master keys, still read while `switchboard rekey` moves data to `master_key`.
+    old_master_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    # Session signing keys (the first signs), rotatable on their own; empty means keys
+    # derived from the master keys.
+    session_keys: tuple[bytes, ...] = field(default=(), repr=False)
     allow_private_webhooks: bool = False
     cors_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
@@ -75,6 +87,10 @@ class Settings:
     trusted_documents_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF
     # The console's build, served at `/`; a page saying how to build it when missing.
     console_dist: Path = CONSOLE_DIST
+    # The ports test deliveries may reach (see signing/ports.py for the deny list's why).
+    webhook_ports: PortRule = field(default_factory=PortRule.parse)
+    # Test deliveries kept: the newest `per_key` finished ones per key, none past the age.
+    delivery_retention: DeliveryRetention = field(default_factory=DeliveryRetention)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -83,11 +99,19 @@ class Settings:
         database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         data_dir = Path(env.get("SWITCHBOARD_DATA_DIR") or "data")
         dev = _flag(env, "SWITCHBOARD_DEV")
+        master_key, old_master_keys = _master_keys(env, database_url, data_dir)
+        session_keys = (
+            tuple(_key_ring(env, "SWITCHBOARD_SESSION_KEYS"))
+            if env.get("SWITCHBOARD_SESSION_KEYS")
+            else ()
+        )
         return cls(
             database_url=database_url,
             redis_url=env.get("REDIS_URL") or None,
             redis_prefix=env.get("SWITCHBOARD_REDIS_PREFIX") or "switchboard:",
-            master_key=_master_key(env, database_url, data_dir),
+            master_key=master_key,
+            old_master_keys=old_master_keys,
+            session_keys=session_keys,
             allow_private_webhooks=_flag(env, "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS") or dev,
             cors_origins=tuple(
                 o.strip() for o in env.get("SWITCHBOARD_CORS_ORIGINS", "").split(",") if o.strip()
@@ -110,6 +134,12 @@ class Settings:
             persisted_documents=_manifest(env),
             trusted_documents_only=_trusted_only(env),
             console_dist=Path(env.get("SWITCHBOARD_CONSOLE_DIST") or CONSOLE_DIST),
+            webhook_ports=_port_rule(env),
+            delivery_retention=DeliveryRetention(
+                per_key=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_COUNT", 100),
+                max_age_days=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_DAYS", 30),
+                sweep_seconds=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_SWEEP_SECONDS", 3600),
+            ),
         )
 
 
@@ -137,16 +167,48 @@ def _trusted_only(env: dict[str, str]) -> TrustedDocumentsOnly:
         ) from None
 
 
-def _master_key(env: dict[str, str], database_url: str, data_dir: Path) -> bytes:
-    raw = env.get("SWITCHBOARD_SECRET_KEY")
-    if raw:
+def _port_rule(env: dict[str, str]) -> PortRule:
+    lists: list[frozenset[int]] = []
+    for name, default in (
+        ("SWITCHBOARD_WEBHOOK_PORTS", DEFAULT_ALLOWED_PORTS),
+        ("SWITCHBOARD_WEBHOOK_DENIED_PORTS", DEFAULT_DENIED_PORTS),
+    ):
         try:
-            return parse_master_key(raw)
+            lists.append(parse_ports(env.get(name, default)))
+        except ValueError as exc:
+            raise SettingsError(f"{name} is malformed: {exc}") from None
+    return PortRule(allowed=lists[0], denied=lists[1])
+
+
+def _master_keys(
+    env: dict[str, str], database_url: str, data_dir: Path
+) -> tuple[bytes, tuple[bytes, ...]]:
+    """The active master key and the older ones still read (SWITCHBOARD_SECRET_KEYS, or
+    SWITCHBOARD_SECRET_KEY as a ring of one, or the embedded key file for SQLite)."""
+    ring, single = env.get("SWITCHBOARD_SECRET_KEYS"), env.get("SWITCHBOARD_SECRET_KEY")
+    if ring and single:
+        raise SettingsError(
+            "Set SWITCHBOARD_SECRET_KEYS or SWITCHBOARD_SECRET_KEY, not both: "
+            "put the single key first in SWITCHBOARD_SECRET_KEYS"
+        )
+    if ring:
+        keys = _key_ring(env, "SWITCHBOARD_SECRET_KEYS")
+        return keys[0], tuple(keys[1:])
+    if single:
+        try:
+            return parse_master_key(single), ()
         except ValueError as exc:
             raise SettingsError(f"SWITCHBOARD_SECRET_KEY is malformed: {exc}") from None
     if not is_sqlite(database_url):
         raise SettingsError("SWITCHBOARD_SECRET_KEY is required when DATABASE_URL is not SQLite")
-    return _embedded_key(data_dir / "secret.key")
+    return _embedded_key(data_dir / "secret.key"), ()
+
+
+def _key_ring(env: dict[str, str], name: str) -> list[bytes]:
+    try:
+        return parse_key_ring(env.get(name) or "")
+    except ValueError as exc:
+        raise SettingsError(f"{name} is malformed: {exc}") from None
 
 
 def _embedded_key(path: Path) -> bytes:

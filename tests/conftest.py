@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from tortoise.context import tortoise_test_context
 
 from models.config import MODEL_MODULES
@@ -23,6 +26,10 @@ from server.settings import Settings
 from signing.crypto import SecretBox
 
 TEST_MASTER_KEY = bytes(range(32))
+
+# Hypothesis keeps its caches under the working directory by default: `make test` must
+# leave the working tree as it found it.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "switchboard-hypothesis")
 
 
 def database_url() -> str:

@@ -148,10 +148,15 @@ def _jwt_problems(authorization: str, body: bytes, secret: str) -> list[str]:
     if scheme != "Bearer" or not token:
         return ["Authorization: expected Bearer <JWT>"]
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"])
+        # Samples built at a fixed past instant have long expired: the signature is checked
+        # here, and `exp` against the token's own `iat` below.
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_exp": False})
     except jwt.PyJWTError as error:
         return [f"Authorization: the JWT does not verify ({error})"]
     problems = []
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if not isinstance(expires, int) or not isinstance(issued, int) or expires <= issued:
+        problems.append("Authorization: exp is not Unix seconds after iat")
     if claims.get("payload_hash") != hashlib.sha256(body).hexdigest():
         problems.append("Authorization: payload_hash is not the SHA-256 of the body")
     if not isinstance(claims.get("iat"), int):

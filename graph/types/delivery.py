@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph.enums import DeliveryErrorCode, DeliveryStatus, DeliveryStepKind, WebhookEvent
@@ -15,6 +16,7 @@ from graph.relay import Node, to_global_id
 from models.deliveries import TestDelivery as TestDeliveryRow
 from resolvers.reads import test_delivery_by_id
 from resolvers.rows import DeliveryStep as DeliveryStepRow
+from signing.redact import redact_request
 
 
 @strawberry.type(description="One HTTP header.")
@@ -27,22 +29,59 @@ def _headers(pairs: list[list[str]] | None) -> list[Header]:
     return [Header(name=name, value=value) for name, value in pairs or []]
 
 
-@strawberry.type(description="The request a delivery attempt sent.")
+@strawberry.type(
+    description="What a sent request's signature covered; the signature itself is never kept."
+)
+class DeliverySignature:
+    scheme: str = strawberry.field(
+        description="MESSAGES_JWT (Authorization: Bearer) or SMS_SIG (the `sig` parameter)."
+    )
+    claims: JSON | None = strawberry.field(
+        description="MESSAGES_JWT: the token's decoded claims (iat, exp, iss, api_key, jti, "
+        "payload_hash)."
+    )
+    signed_base: str | None = strawberry.field(
+        description="SMS_SIG: the signature base string the `sig` was computed over."
+    )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DeliverySignature | None:
+        if not data:
+            return None
+        return cls(
+            scheme=data["scheme"], claims=data.get("claims"), signed_base=data.get("signedBase")
+        )
+
+
+@strawberry.type(description="The request a delivery attempt sent, its signature redacted.")
 class DeliveryRequest:
     method: str = strawberry.field(description="HTTP method.")
-    url: str = strawberry.field(description="Full URL, including any query parameters.")
-    headers: list[Header] = strawberry.field(description="Request headers.")
-    body: str | None = strawberry.field(description="Request body, if any.")
+    url: str = strawberry.field(
+        description="Full URL, including any query parameters (an SMS `sig` shows as REDACTED)."
+    )
+    headers: list[Header] = strawberry.field(
+        description="Request headers (a Bearer token shows as `Bearer REDACTED`)."
+    )
+    body: str | None = strawberry.field(
+        description="Request body, if any (an SMS `sig` shows as REDACTED)."
+    )
+    signature: DeliverySignature | None = strawberry.field(
+        description="What the redacted signature covered; null when the request was unsigned."
+    )
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> DeliveryRequest | None:
         if not data:
             return None
+        if "signature" not in data:
+            # Stored before signatures were redacted on the way in: redact on the way out.
+            data = redact_request(data)
         return cls(
             method=data["method"],
             url=data["url"],
             headers=_headers(data.get("headers")),
             body=data.get("body"),
+            signature=DeliverySignature.from_json(data.get("signature")),
         )
 
 

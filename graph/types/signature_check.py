@@ -37,7 +37,9 @@ class SignatureCheckInput:
     )
     max_age_seconds: int | None = strawberry.field(
         default=None,
-        description="Also refuse a signature whose timestamp is older than this many seconds.",
+        description="Refuse a signature whose timestamp (SMS `timestamp`, JWT `iat`) is older "
+        "than this many seconds; null means 300 (five minutes), so a signature copied from a "
+        "log cannot be replayed later.",
     )
 
 

@@ -21,7 +21,7 @@ from server.redis_broker import RedisBroker
 from server.settings import Settings
 from signing.crypto import SecretBox
 from tests.brokers import REDIS_URL, redis_broker, two_replicas_brokers, unique_prefix
-from tests.conftest import Seeded
+from tests.conftest import TEST_MASTER_KEY, Seeded
 from tests.graph.test_settings_subscription import SETTINGS_CHANGED
 from tests.live import graphql_ws, live_server, next_payload, wait_subscribed
 
@@ -128,14 +128,14 @@ async def test_a_failed_publish_is_logged_not_raised(caplog: pytest.LogCaptureFi
 def test_redis_url_selects_the_redis_broker() -> None:
     settings = Settings.from_env(
         {
-            "SWITCHBOARD_SECRET_KEY": "00" * 32,
+            "SWITCHBOARD_SECRET_KEY": TEST_MASTER_KEY.hex(),
             "REDIS_URL": "redis://127.0.0.1:6379/15",
             "SWITCHBOARD_REDIS_PREFIX": "staging:",
         }
     )
     broker = create_app(settings, init_database=False).state.deps.broker
     assert isinstance(broker, RedisBroker) and broker.prefix == "staging:"
-    embedded = Settings.from_env({"SWITCHBOARD_SECRET_KEY": "00" * 32})
+    embedded = Settings.from_env({"SWITCHBOARD_SECRET_KEY": TEST_MASTER_KEY.hex()})
     assert isinstance(create_app(embedded, init_database=False).state.deps.broker, InProcessBroker)
 
 

@@ -281,7 +281,13 @@ def test_sms_test_request_follows_the_format(fmt: str) -> None:
 def test_messages_test_request_is_always_signed(event: str, sign_sms: bool) -> None:
     request = request_for(event, sign_sms=sign_sms, fmt="GET", method="MD5_HASH")
     authorization = dict(request.headers)["Authorization"]
-    claims = jwt.decode(authorization.removeprefix("Bearer "), SECRET, algorithms=["HS256"])
+    claims = jwt.decode(
+        authorization.removeprefix("Bearer "),
+        SECRET,
+        algorithms=["HS256"],
+        options={"verify_exp": False},  # signed at a fixed moment in 2024
+    )
+    assert claims["exp"] == claims["iat"] + 300
     assert claims["payload_hash"] == hashlib.sha256(request.body).hexdigest()
     assert claims["api_key"] == CTX.api_key
     assert claims["iat"] == 1_715_000_000
@@ -292,7 +298,7 @@ def test_messages_test_request_is_always_signed(event: str, sign_sms: bool) -> N
 def test_messages_test_request_carries_the_configured_issuer() -> None:
     request = request_for("MESSAGE_STATUS", issuer="Acme Webhooks")
     authorization = dict(request.headers)["Authorization"]
-    claims = jwt.decode(authorization.removeprefix("Bearer "), SECRET, algorithms=["HS256"])
+    claims = jwt.decode(authorization.removeprefix("Bearer "), options={"verify_signature": False})
     assert claims["iss"] == "Acme Webhooks"
 
 
@@ -362,5 +368,6 @@ def test_channel_requests_are_signed_over_their_own_body(event: str, channel: st
     request = request_for(event, channel=channel)
     assert json.loads(request.body)["channel"] == channel
     token = dict(request.headers)["Authorization"].removeprefix("Bearer ")
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    # Signed at the sample's fixed instant, long expired now: the signature is what counts.
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
     assert claims["payload_hash"] == hashlib.sha256(request.body).hexdigest()
