@@ -14,8 +14,6 @@ from strawberry.extensions import SchemaExtension
 from resolvers.errors import AuthenticationError, BadRequest
 
 log = logging.getLogger("switchboard.graphql")
-# How Strawberry's depth, alias and token limiters word their refusals.
-_LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 # graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
 # would echo a login's or a chosen secret back into errors (and anything that logs them): keep
@@ -37,8 +35,6 @@ def _code_for(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:
         # Parse and validation errors come without an original exception.
-        if any(mark in error.message for mark in _LIMIT_MARKS):
-            return "QUERY_TOO_COMPLEX"
         if isinstance(error, GraphQLSyntaxError):
             return "GRAPHQL_PARSE_FAILED"
         return (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
