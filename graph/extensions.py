@@ -14,6 +14,10 @@ from strawberry.extensions import SchemaExtension
 from resolvers.errors import AuthenticationError, BadRequest
 
 log = logging.getLogger("switchboard.graphql")
+LONE_SURROGATE_MESSAGE = (
+    "A text input to this field holds a lone surrogate (an unpaired \\ud800-style escape), "
+    "which is not UTF-8 text."
+)
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 # graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
 # would echo a login's or a chosen secret back into errors (and anything that logs them): keep
@@ -44,6 +48,9 @@ def _code_for(error: GraphQLError) -> str | None:
         return "BAD_USER_INPUT"
     if isinstance(original, AuthenticationError):
         return "UNAUTHENTICATED"
+    if isinstance(original, UnicodeEncodeError):
+        # A JSON "\\ud800" escape decodes to a lone surrogate, which no encoder accepts.
+        return "BAD_USER_INPUT"
     return None
 
 
@@ -81,6 +88,9 @@ class ErrorCodes(SchemaExtension):
                     path=error.path,
                     extensions={"code": "INTERNAL", "requestId": request_id},
                 )
+            elif isinstance(error.original_error, UnicodeEncodeError):
+                error.message = LONE_SURROGATE_MESSAGE
+                error.extensions = {**(error.extensions or {}), "code": code}
             else:
                 error.message = without_echoed_values(error.message)
                 error.extensions = {**(error.extensions or {}), "code": code}
