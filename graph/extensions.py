@@ -10,6 +10,7 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from resolvers.errors import AuthenticationError, BadRequest
 
@@ -48,6 +49,9 @@ def _code_for(error: GraphQLError) -> str | None:
         return "BAD_USER_INPUT"
     if isinstance(original, AuthenticationError):
         return "UNAUTHENTICATED"
+    if isinstance(original, CannotGetOperationTypeError):
+        # An unknown operationName, or several operations and none named.
+        return "BAD_REQUEST"
     if isinstance(original, UnicodeEncodeError):
         # A JSON "\\ud800" escape decodes to a lone surrogate, which no encoder accepts.
         return "BAD_USER_INPUT"

@@ -22,6 +22,7 @@ from resolvers.auth import issue_session_token
 from resolvers.errors import DomainError
 from resolvers.principal import Role
 from server.app import build_deps
+from server.limits import MAX_BODY_BYTES
 from server.logs import configure_logging
 from server.settings import Settings, SettingsError
 
@@ -46,6 +47,9 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # Subscription messages are small JSON. Compressing them cost CPU on every message and a
     # zlib context per socket, most of an open stream's memory (bench streams).
     "ws_per_message_deflate": False,
+    # A WebSocket message may be as large as an HTTP body (server/limits.py), no larger: past
+    # it uvicorn closes with 1009 before the frame is buffered (its default is 16 MiB).
+    "ws_max_size": MAX_BODY_BYTES,
 }
 
 

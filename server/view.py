@@ -24,10 +24,13 @@ from server.graphiql import graphiql_html
 from server.http_input import HttpInputRules, RequestRefused
 from server.logs import REFUSAL_KEY
 from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, response_media_type
+from server.ws_frames import FrameCheckedHandler
 
 
 class SwitchboardGraphQL(HttpInputRules, GraphQL):  # type: ignore[misc]
     """Our context, WebSocket authentication, offline GraphiQL, and spec-conformant responses."""
+
+    graphql_transport_ws_handler_class = FrameCheckedHandler
 
     def __init__(self, *, schema: Schema, deps: Deps, allowed_origins: tuple[str, ...]) -> None:
         super().__init__(
