@@ -37,10 +37,14 @@ class DocumentLimits:
     max_depth: int = 10
     max_aliases: int = 15
     # Fields in one operation, fragments expanded where they are spread.
-    max_fields: int = 150
+    max_fields: int = 100
     # Pairs of fields sharing a response name in one selection set, the selections of
     # same-named fields merged as validation merges them: what validation compares pairwise.
     max_pairs: int = 100
+    # Fragment definitions and directives: validation follows each fragment from every place
+    # it is spread, and a chain of 110 one-line fragments cost six dashboard queries (bench).
+    max_fragments: int = 30
+    max_directives: int = 30
 
 
 # What each measure is called in messages.
@@ -50,6 +54,8 @@ _WORDING = {
     "aliases": "aliases",
     "fields": "fields (fragments counted where they are spread)",
     "pairs": "pairs of same-named fields to compare",
+    "fragments": "fragment definitions",
+    "directives": "directives (fragments counted where they are spread)",
 }
 
 
@@ -84,7 +90,7 @@ class _Walk:
     def __init__(self, fragments: dict[str, FragmentDefinitionNode], ceiling: int) -> None:
         self.fragments = fragments
         self.ceiling = ceiling
-        self.fields = self.aliases = self.depth = self.pairs = 0
+        self.fields = self.aliases = self.depth = self.pairs = self.directives = 0
 
     def visit(self, selection_sets: list[SelectionSetNode], depth: int) -> None:
         groups: dict[str, list[FieldNode]] = {}
@@ -104,6 +110,7 @@ class _Walk:
         entered: tuple[str, ...],
     ) -> None:
         for selection in selection_set.selections:
+            self.directives += len(selection.directives or ())
             if isinstance(selection, FieldNode):
                 self.fields += 1
                 if self.fields >= self.ceiling:
@@ -125,10 +132,13 @@ def measure(document: DocumentNode, limits: DocumentLimits) -> QueryTooComplex |
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    if len(fragments) > limits.max_fragments:
+        return QueryTooComplex("fragments", limits.max_fragments, len(fragments))
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
         walk = _Walk(fragments, ceiling=10 * limits.max_fields)
+        walk.directives = len(definition.directives or ())
         try:
             walk.visit([definition.selection_set], 0)
         except _Stop:
@@ -137,6 +147,7 @@ def measure(document: DocumentNode, limits: DocumentLimits) -> QueryTooComplex |
             ("fields", walk.fields, limits.max_fields),
             ("pairs", walk.pairs, limits.max_pairs),
             ("aliases", walk.aliases, limits.max_aliases),
+            ("directives", walk.directives, limits.max_directives),
             ("depth", walk.depth, limits.max_depth),
         ):
             if value > limit:

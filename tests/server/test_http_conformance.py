@@ -116,15 +116,32 @@ async def test_bodies_over_64_kib_are_413(client: httpx.AsyncClient) -> None:
         ("{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }", "aliases", 15, 16),
         ("{ " + "__typename " * 2100 + "}", "tokens", 1000, 2102),
         # Validation compares same-named fields pairwise: refused before it runs.
-        ("{ " + "viewer { role } " * 200 + "}", "fields", 150, 400),
+        ("{ " + "viewer { role } " * 200 + "}", "fields", 100, 400),
         ("{ " + "viewer { role } " * 15 + "}", "pairs", 100, 105 + 105),
         (
             "{ ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F } "
             "fragment F on Query { viewer { role account { id name compliance { notice "
             "hipaaEnabled } apiKeys { edges { cursor } } } } }",
             "fields",
-            150,
+            100,
             16 * 11,
+        ),
+        (
+            "{ viewer { account { ...F0 } } } "
+            + " ".join(f"fragment F{i} on Account {{ ...F{i + 1} }}" for i in range(31))
+            + " fragment F31 on Account { id }",
+            "fragments",
+            30,
+            32,
+        ),
+        (
+            "{ " + " ".join(f"t{i}: __typename @include(if: true)" for i in range(11)) + " "
+            "viewer @skip(if: false) @include(if: true) { role @skip(if: false) } "
+            + "__typename @include(if: true) @skip(if: false) " * 9
+            + "}",
+            "directives",
+            30,
+            11 + 3 + 18,
         ),
     ],
 )
