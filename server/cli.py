@@ -25,6 +25,7 @@ from server.app import build_deps
 from server.limits import MAX_BODY_BYTES
 from server.logs import configure_logging
 from server.settings import Settings, SettingsError
+from signing.text import lone_surrogate
 
 
 class CliError(Exception):
@@ -172,7 +173,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _undecodable(argv: list[str]) -> str | None:
+    """Which argument is not UTF-8 (Python hands such bytes on as lone surrogates)."""
+    for position, argument in enumerate(argv):
+        if lone_surrogate(argument) is not None:
+            before = argv[position - 1] if position else ""
+            name = before if before.startswith("--") else f"argument {position + 1}"
+            return f"{name}: the value is not valid UTF-8."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    problem = _undecodable(sys.argv[1:] if argv is None else argv)
+    if problem is not None:
+        print(f"switchboard: {problem}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
