@@ -27,7 +27,7 @@ from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, resp
 from server.ws_frames import FrameCheckedHandler
 
 
-class SwitchboardGraphQL(HttpInputRules, GraphQL):  # type: ignore[misc]
+class SwitchboardGraphQL(HttpInputRules, GraphQL):
     """Our context, WebSocket authentication, offline GraphiQL, and spec-conformant responses."""
 
     graphql_transport_ws_handler_class = FrameCheckedHandler

@@ -4,6 +4,7 @@ reason, or an error message with a code; never a dropped socket (1006) or INTERN
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -52,11 +53,18 @@ async def test_malformed_frames_close_with_4400_and_a_reason(
     assert code == 4400 and words in reason, (code, reason)
 
 
-async def test_binary_frames_close_with_4400(app: Any, seeded: Seeded) -> None:
+async def test_binary_frames_close_with_4400_logged_once(
+    app: Any, seeded: Seeded, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     async with live_server(app) as url, graphql_ws(url) as ws:
-        await ws.socket.send(b'{"type": "connection_init"}')
+        await ws.socket.send(b'{"type": "connection_init", "payload": {"k": "Hunter2"}}')
         code, reason = await closed_with(ws)
     assert code == 4400 and "text" in reason
+    logged = [r for r in caplog.records if r.name == "switchboard.websocket"]
+    assert len(logged) == 1 and logged[0].exc_info is None
+    assert "Hunter2" not in logged[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize(
