@@ -133,7 +133,8 @@ async def run(bench: Bench) -> None:
     section(
         f"parse + validate CPU per new document, at the limits (tokens ≤ {LIMITS.max_tokens}, "
         f"fields ≤ {LIMITS.max_fields}, same-name pairs ≤ {LIMITS.max_pairs}, aliases ≤ "
-        f"{LIMITS.max_aliases}, depth ≤ {LIMITS.max_depth})"
+        f"{LIMITS.max_aliases}, directives ≤ {LIMITS.max_directives}, fragments ≤ "
+        f"{LIMITS.max_fragments}, depth ≤ {LIMITS.max_depth})"
     )
     print(table(("", "tokens", "bytes", "answer", "CPU µs", "vs dashboard"), rows))
     # Refused documents count too: the parser's work up to the token limit is spent anyway.
