@@ -10,12 +10,15 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from resolvers.errors import AuthenticationError, BadRequest
 
 log = logging.getLogger("switchboard.graphql")
-# How Strawberry's depth, alias and token limiters word their refusals.
-_LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
+LONE_SURROGATE_MESSAGE = (
+    "A text input to this field holds a lone surrogate (an unpaired \\ud800-style escape), "
+    "which is not UTF-8 text."
+)
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 # graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
 # would echo a login's or a chosen secret back into errors (and anything that logs them): keep
@@ -37,8 +40,6 @@ def _code_for(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:
         # Parse and validation errors come without an original exception.
-        if any(mark in error.message for mark in _LIMIT_MARKS):
-            return "QUERY_TOO_COMPLEX"
         if isinstance(error, GraphQLSyntaxError):
             return "GRAPHQL_PARSE_FAILED"
         return (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
@@ -48,6 +49,12 @@ def _code_for(error: GraphQLError) -> str | None:
         return "BAD_USER_INPUT"
     if isinstance(original, AuthenticationError):
         return "UNAUTHENTICATED"
+    if isinstance(original, CannotGetOperationTypeError):
+        # An unknown operationName, or several operations and none named.
+        return "BAD_REQUEST"
+    if isinstance(original, UnicodeEncodeError):
+        # A JSON "\\ud800" escape decodes to a lone surrogate, which no encoder accepts.
+        return "BAD_USER_INPUT"
     return None
 
 
@@ -85,6 +92,9 @@ class ErrorCodes(SchemaExtension):
                     path=error.path,
                     extensions={"code": "INTERNAL", "requestId": request_id},
                 )
+            elif isinstance(error.original_error, UnicodeEncodeError):
+                error.message = LONE_SURROGATE_MESSAGE
+                error.extensions = {**(error.extensions or {}), "code": code}
             else:
                 error.message = without_echoed_values(error.message)
                 error.extensions = {**(error.extensions or {}), "code": code}

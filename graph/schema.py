@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 from graph.document_cache import DocumentCache
 from graph.executor import PlainFieldExecutor
 from graph.extensions import ErrorCodes, OperationName
-from graph.limits import request_limits
+from graph.limits import DocumentLimits, request_limits
 from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
 from graph.subscriptions import SUBSCRIPTION_TYPES
@@ -38,9 +38,7 @@ def _root(name: str, mixins: tuple[type, ...], description: str) -> type:
     return strawberry.type(type(name, mixins, {}), description=description)
 
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
-MAX_TOKENS = 2000
+LIMITS = DocumentLimits()
 
 
 def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.Schema:
@@ -48,7 +46,7 @@ def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.
     extensions: list[Any] = [
         ErrorCodes,
         OperationName,
-        request_limits(max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_tokens=MAX_TOKENS),
+        request_limits(LIMITS),
         DocumentCache,
     ]
     if not introspection:

@@ -16,6 +16,7 @@ from resolvers.auth import (
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, DomainError, ErrorCode
 from resolvers.principal import Principal, RequestInfo, Role
+from signing.text import lone_surrogate
 
 # One message and one field for an unknown key and a wrong secret alike, so the answer never
 # tells whether a key exists. FORBIDDEN because the credentials are well-formed but grant nothing.
@@ -45,6 +46,17 @@ async def create_session(
             f"Too many failed attempts; try again in {math.ceil(wait)} seconds.",
             None,
         )
+    for name, value in (("apiKey", api_key), ("apiSecret", api_secret)):
+        at = lone_surrogate(value)
+        if at is not None:
+            # Cannot match any stored key or secret: a failed attempt like any other, counted.
+            guard.failed(now)
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                f"{name} holds a lone surrogate at character {at + 1}, which is not text; "
+                "send it as UTF-8.",
+                [name],
+            )
     try:
         principal = await authenticate_basic(
             deps=deps, credentials=BasicCredentials(api_key, api_secret)

@@ -148,6 +148,9 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type"],
+                # A cross-origin page may read the request ID it should quote, and how long
+                # to wait after a 429.
+                expose_headers=["X-Request-Id", "Retry-After"],
                 max_age=600,
             ),
         )

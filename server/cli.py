@@ -23,9 +23,11 @@ from resolvers.errors import DomainError
 from resolvers.principal import Role
 from resolvers.rekey import DEFAULT_BATCH, rekey
 from server.app import build_deps
+from server.limits import MAX_BODY_BYTES
 from server.logs import configure_logging
 from server.settings import Settings, SettingsError
 from signing.crypto import format_master_key, generate_master_key
+from signing.text import lone_surrogate
 
 
 class CliError(Exception):
@@ -48,6 +50,9 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # Subscription messages are small JSON. Compressing them cost CPU on every message and a
     # zlib context per socket, most of an open stream's memory (bench streams).
     "ws_per_message_deflate": False,
+    # A WebSocket message may be as large as an HTTP body (server/limits.py), no larger: past
+    # it uvicorn closes with 1009 before the frame is buffered (its default is 16 MiB).
+    "ws_max_size": MAX_BODY_BYTES,
 }
 
 
@@ -193,7 +198,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _undecodable(argv: list[str]) -> str | None:
+    """Which argument is not UTF-8 (Python hands such bytes on as lone surrogates)."""
+    for position, argument in enumerate(argv):
+        if lone_surrogate(argument) is not None:
+            before = argv[position - 1] if position else ""
+            name = before if before.startswith("--") else f"argument {position + 1}"
+            return f"{name}: the value is not valid UTF-8."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    problem = _undecodable(sys.argv[1:] if argv is None else argv)
+    if problem is not None:
+        print(f"switchboard: {problem}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     if args.command == "keygen":
         # Needs no settings: it is what an operator runs to make them.

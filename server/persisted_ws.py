@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from server.persisted import PersistedDocumentError
+from server.ws_frames import FrameCheckedHandler
 
 
-class PersistedDocumentsWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+class PersistedDocumentsWSHandler(FrameCheckedHandler):
     """Puts the document's text into a `subscribe` before Strawberry reads it, and refuses
     what the trusted-documents rule refuses with an `error` message for that operation."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from models.config import DEFAULT_DATABASE_URL, is_sqlite
 from resolvers.delivery_retention import DeliveryRetention
@@ -52,6 +53,39 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number") from None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalised_origin(value: str) -> str:
+    """An allowed origin as browsers send `Origin`: lowercase scheme and host, no default
+    port, no trailing slash. The CORS middleware compares it as text and the WebSocket check
+    compares it normalised, so both must get this same form (a trailing slash once let a
+    WebSocket in that fetch refused)."""
+    value = value.strip()
+    if value == "*":
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        port, parts = None, urlsplit("")
+    scheme = parts.scheme.lower()
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or (parts.query or parts.fragment or parts.username)
+    ):
+        raise SettingsError(
+            f"SWITCHBOARD_CORS_ORIGINS: {value[:100]!r} is not an origin "
+            "(http[s]://host[:port], nothing after it)"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -91,6 +125,11 @@ class Settings:
     webhook_ports: PortRule = field(default_factory=PortRule.parse)
     # Test deliveries kept: the newest `per_key` finished ones per key, none past the age.
     delivery_retention: DeliveryRetention = field(default_factory=DeliveryRetention)
+
+    def __post_init__(self) -> None:
+        # One normalised list, for the CORS middleware and the WebSocket origin check alike.
+        origins = tuple(dict.fromkeys(normalised_origin(o) for o in self.cors_origins))
+        object.__setattr__(self, "cors_origins", origins)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -23,6 +23,8 @@ from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
+from server.http_input import HttpInputRules, RequestRefused
+from server.logs import REFUSAL_KEY
 from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, response_media_type
 from server.persisted import (
     ID_FIELDS,
@@ -34,7 +36,7 @@ from server.persisted import (
 from server.persisted_ws import PersistedDocumentsWSHandler
 
 
-class SwitchboardGraphQL(GraphQL):
+class SwitchboardGraphQL(HttpInputRules, GraphQL):
     """Our context, WebSocket authentication, offline GraphiQL, and spec-conformant responses."""
 
     graphql_transport_ws_handler_class = PersistedDocumentsWSHandler
@@ -172,7 +174,9 @@ def _is_request_error(response_data: Any) -> bool:
 
 def _http_error(exc: HTTPException, request: Request, media_type: str) -> Response:
     reason = exc.reason
-    if isinstance(exc, PersistedDocumentError):
+    if isinstance(exc, RequestRefused | PersistedDocumentError):
+        # Logged once, by the access log, with this code and without the request's content.
+        request.scope[REFUSAL_KEY] = exc.code
         return error_response(exc.status_code, exc.code, reason, media_type)
     if exc.status_code == 405 or "not allowed when using GET" in reason:
         return error_response(

@@ -20,6 +20,7 @@ from models.credentials import ApiSecret as ApiSecretRow
 from models.webhooks import MessagingConfig as MessagingRow
 from models.webhooks import SignatureConfig as SignatureRow
 from resolvers import rows
+from resolvers.errors import BadRequest
 from resolvers.reads import count_test_deliveries, list_test_deliveries
 from resolvers.signature_check import check_received_webhook
 from signing.secrets import mask_hint
@@ -172,7 +173,7 @@ class ApiKey(Node):
             http_method=input.http_method,
             url=input.url,
             headers=[(header.name, header.value) for header in input.headers],
-            body=(input.body or "").encode("utf-8"),
+            body=_utf8(input.body, "body"),
             params=None
             if input.parameters is None
             else [(param.name, param.value) for param in input.parameters],
@@ -190,3 +191,13 @@ class ApiKey(Node):
             is_primary=row.is_primary,
             created_at=row.created_at,
         )
+
+
+def _utf8(text: str | None, field: str) -> bytes:
+    try:
+        return (text or "").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(
+            f"input.{field} holds a lone surrogate at character {exc.start + 1}, which is not "
+            "UTF-8 text."
+        ) from None
