@@ -12,10 +12,12 @@ from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import AuthenticationError, BadRequest
+from resolvers.outages import is_unavailable
 
 log = logging.getLogger("switchboard.graphql")
 # How Strawberry's depth, alias and token limiters word their refusals.
 _LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 # graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
 # would echo a login's or a chosen secret back into errors (and anything that logs them): keep
@@ -48,6 +50,8 @@ def _code_for(error: GraphQLError) -> str | None:
         return "BAD_USER_INPUT"
     if isinstance(original, AuthenticationError):
         return "UNAUTHENTICATED"
+    if is_unavailable(original):
+        return "UNAVAILABLE"
     return None
 
 
@@ -84,6 +88,14 @@ class ErrorCodes(SchemaExtension):
                     nodes=error.nodes,
                     path=error.path,
                     extensions={"code": "INTERNAL", "requestId": request_id},
+                )
+            elif code == "UNAVAILABLE":
+                log.warning("database unavailable in %s (request %s)", error.path, request_id)
+                error = GraphQLError(
+                    UNAVAILABLE_MESSAGE,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": code, "requestId": request_id},
                 )
             else:
                 error.message = without_echoed_values(error.message)

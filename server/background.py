@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from resolvers.credentials import record_expired_secrets
 from resolvers.deps import Deps
+from resolvers.sessions import prune_revoked_sessions
 
 log = logging.getLogger("switchboard.background")
 EXPIRY_SWEEP_SECONDS = 30.0
@@ -46,10 +47,18 @@ async def periodically(
 @contextlib.asynccontextmanager
 async def background_jobs(*, deps: Deps, expiry_sweep_seconds: float) -> AsyncIterator[None]:
     """Every job the server runs on its own: today, recording secrets that expired (each
-    replica runs it; the sweep is safe to run concurrently)."""
-    async with periodically(
-        "record_expired_secrets",
-        lambda: record_expired_secrets(deps=deps),
-        expiry_sweep_seconds,
+    replica runs it; the sweep is safe to run concurrently) and forgetting revoked sessions
+    once they have expired anyway."""
+    async with (
+        periodically(
+            "record_expired_secrets",
+            lambda: record_expired_secrets(deps=deps),
+            expiry_sweep_seconds,
+        ),
+        periodically(
+            "prune_revoked_sessions",
+            lambda: prune_revoked_sessions(deps.clock()),
+            max(expiry_sweep_seconds, 60.0),
+        ),
     ):
         yield
