@@ -90,7 +90,7 @@ class ErrorCodes(SchemaExtension):
                     extensions={"code": "INTERNAL", "requestId": request_id},
                 )
             elif code == "UNAVAILABLE":
-                log.warning("database unavailable in %s (request %s)", error.path, request_id)
+                log.warning("service unavailable in %s (request %s)", error.path, request_id)
                 error = GraphQLError(
                     UNAVAILABLE_MESSAGE,
                     nodes=error.nodes,

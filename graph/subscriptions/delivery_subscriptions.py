@@ -13,6 +13,7 @@ from strawberry.types import Info
 from graph.context import principal_of
 from graph.enums import WebhookEvent
 from graph.relay import pk_of
+from graph.subscriptions.settings_subscriptions import SOCKET_CREDENTIALS
 from graph.types.delivery import DeliveryStep
 from models.enums import WebhookEvent as WebhookEventValue
 from resolvers import deliveries
@@ -65,7 +66,9 @@ class DeliverySubscriptions:
         description="Send a sample webhook and stream every step until the final one "
         "(SUCCEEDED or FAILED). ADMIN only. The delivery goes on if you unsubscribe; follow "
         "it again with `deliverySteps`. Refusals are errors with extensions.code: NOT_FOUND, "
-        "FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight)."
+        "FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight). A "
+        "delivery already running finishes even if its socket is closed (4401). "
+        + SOCKET_CREDENTIALS
     )
     async def test_webhook(
         self,
@@ -85,7 +88,7 @@ class DeliverySubscriptions:
 
     @strawberry.subscription(
         description="Every step of a test delivery: the stored ones first, then live ones "
-        "as they happen, each once and in order, ending after the final step."
+        "as they happen, each once and in order, ending after the final step. " + SOCKET_CREDENTIALS
     )
     async def delivery_steps(
         self,
