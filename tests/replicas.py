@@ -148,6 +148,22 @@ def replicas(env: dict[str, str], count: int, *args: str) -> Iterator[list[Repli
             replica.stop()
 
 
+@contextlib.asynccontextmanager
+async def replicas_async(
+    env: dict[str, str], count: int, *args: str
+) -> AsyncIterator[list[Replica]]:
+    """`replicas`, started and stopped off the event loop, for tests whose loop must keep
+    serving while the servers start (a gate in front of their database)."""
+    started = [Replica(env, *args) for _ in range(count)]
+    try:
+        for replica in started:
+            await asyncio.to_thread(replica.wait_ready)
+        yield started
+    finally:
+        for replica in started:
+            await asyncio.to_thread(replica.stop)
+
+
 async def post(
     url: str, query: str, variables: dict[str, Any] | None = None, **headers: str
 ) -> httpx.Response:
