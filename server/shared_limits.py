@@ -5,9 +5,14 @@ a login at most about a second before the limits fall back to counting in this p
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from redis.asyncio import Redis
+
+T = TypeVar("T")
 
 CLIENT_NAME = "switchboard-limits"
 
@@ -34,6 +39,10 @@ return 1
 class RedisCounters:
     """`resolvers.ratelimit.SharedCounters` in Redis."""
 
+    # After a failure Redis is not asked again for this long: a login checks several limits,
+    # and each waiting out the timeout would hold it for seconds.
+    PAUSE_SECONDS = 5.0
+
     def __init__(self, url: str, *, prefix: str, timeout_seconds: float = 1.0) -> None:
         self.redis = Redis.from_url(
             url,
@@ -46,20 +55,31 @@ class RedisCounters:
         self.prefix = f"{prefix}limits:"
         self._add = self.redis.register_script(_ADD)
         self._allow = self.redis.register_script(_ALLOW)
+        self._paused_until = 0.0
+
+    async def _ask(self, call: Awaitable[T]) -> T:
+        if time.monotonic() < self._paused_until:
+            if hasattr(call, "close"):
+                call.close()  # never awaited: say so, quietly
+            raise ConnectionError("Redis did not answer a moment ago; counting locally")
+        try:
+            return await call
+        except Exception:
+            self._paused_until = time.monotonic() + self.PAUSE_SECONDS
+            raise
 
     async def events(self, key: str, *, window: float, now: float) -> list[float]:
-        found = await self.redis.zrangebyscore(
-            self.prefix + key, f"({now - window}", "+inf", withscores=True
+        found = await self._ask(
+            self.redis.zrangebyscore(self.prefix + key, f"({now - window}", "+inf", withscores=True)
         )
         return [score for _, score in found]
 
     async def add(self, key: str, *, window: float, now: float, keep: int) -> None:
-        await self._add(keys=[self.prefix + key], args=[now, window, _member(now), keep])
+        await self._ask(self._add(keys=[self.prefix + key], args=[now, window, _member(now), keep]))
 
     async def allow(self, key: str, *, window: float, now: float, limit: int) -> bool:
-        return bool(
-            await self._allow(keys=[self.prefix + key], args=[now, window, _member(now), limit])
-        )
+        args = [now, window, _member(now), limit]
+        return bool(await self._ask(self._allow(keys=[self.prefix + key], args=args)))
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -3,6 +3,10 @@ nobody is locked out by someone else's failures."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,6 +17,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from resolvers.deps import Deps
+from server.shared_limits import RedisCounters
 from tests.conftest import Seeded, basic_header
 from tests.live import graphql_ws, live_server
 
@@ -164,3 +169,52 @@ async def test_failed_logins_and_failed_requests_share_one_budget(
         # Switching from sessionCreate to Basic on every request buys nothing.
         refused = await client.post("/graphql", json=QUERY, headers={"Authorization": seeded.basic})
         assert refused.status_code == 429
+
+
+@asynccontextmanager
+async def silent_listener() -> AsyncIterator[int]:
+    """A loopback port that accepts connections and never answers: a hung Redis."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+
+
+@pytest.mark.parametrize("redis_state", ["refusing", "hung"])
+async def test_an_unreachable_redis_falls_back_to_counting_in_this_process(
+    app: Any, seeded: Seeded, deps: Deps, redis_state: str
+) -> None:
+    freeze(deps)
+    async with contextlib.AsyncExitStack() as stack:
+        if redis_state == "hung":
+            port = await stack.enter_async_context(silent_listener())
+        else:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        counters = RedisCounters(f"redis://127.0.0.1:{port}/0", prefix="switchboard-test:")
+        stack.push_async_callback(counters.close)
+        deps.credential_limits.share(counters)
+        wrong = basic_header(seeded.api_key, "Wrong-secret-1")
+        started = time.monotonic()
+        async with client_from(app, "203.0.113.77") as client:
+            ok = await client.post("/graphql", json=QUERY, headers={"Authorization": seeded.basic})
+            assert ok.status_code == 200
+            allowed = deps.credential_limits.login_failures_by_key_source.limit
+            for _ in range(allowed):
+                response = await client.post(
+                    "/graphql", json=QUERY, headers={"Authorization": wrong}
+                )
+                assert response.status_code == 401
+            limited = await client.post("/graphql", json=QUERY, headers={"Authorization": wrong})
+            assert limited.status_code == 429
+        # One request waits out Redis's short timeout; the rest do not ask it again at once.
+        assert time.monotonic() - started < 15
