@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -174,13 +175,14 @@ async def test_an_open_subscription_ends_when_its_session_is_logged_out(
 
 
 async def test_each_socket_operation_has_its_own_server_made_request_id(
-    app: Any, seeded: Seeded
+    app: Any, seeded: Seeded, caplog: pytest.LogCaptureFixture
 ) -> None:
     rename = """mutation($input: ApiKeyUpdateInput!) {
       apiKeyUpdate(input: $input) { userErrors { code } } }"""
     key_id = to_global_id("ApiKey", seeded.api_key_id)
     # A client's ID far over the audit column's 64 characters no longer breaks anything.
     headers = {"X-Request-ID": "c" * 200}
+    caplog.set_level(logging.INFO, logger="switchboard.access")
     async with (
         live_server(app) as url,
         graphql_ws(url, additional_headers=headers) as ws,
@@ -196,3 +198,9 @@ async def test_each_socket_operation_has_its_own_server_made_request_id(
     assert len(ids) == 2
     assert ids[0] != ids[1]
     assert all(i and len(i) == 32 and not i.startswith("cccc") for i in ids), ids
+    # One access-log line per socket operation, carrying the same ID as its audit record.
+    lines = [r for r in caplog.records if r.name == "switchboard.access" and r.msg.startswith("WS")]
+    assert [getattr(r, "request_id", None) for r in lines] == ids
+    assert all(getattr(r, "outcome", None) == "complete" for r in lines)
+    # The client's over-long ID is not taken, not even as the separate field.
+    assert all(getattr(r, "client_request_id", None) is None for r in lines)
