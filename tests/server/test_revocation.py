@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from graph.relay import to_global_id
 from models.account import Account
 from models.audit import AuditEvent
-from models.credentials import ApiSecret, RevokedSession
+from models.credentials import ApiKey, ApiSecret, RevokedSession
 from resolvers import provisioning
 from resolvers.deps import Deps
 from resolvers.sessions import prune_revoked_sessions
@@ -23,6 +25,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import Seeded, basic_header, gql
 from tests.live import GraphQLWebSocket, graphql_ws, live_server
+from tests.server.test_auth import _claims
 
 VIEWER = "{ viewer { role } }"
 LOGIN = """mutation($input: SessionCreateInput!) {
@@ -204,3 +207,20 @@ async def test_each_socket_operation_has_its_own_server_made_request_id(
     assert all(getattr(r, "outcome", None) == "complete" for r in lines)
     # The client's over-long ID is not taken, not even as the separate field.
     assert all(getattr(r, "client_request_id", None) is None for r in lines)
+
+
+async def test_a_socket_whose_session_token_expired_runs_nothing_more(
+    app: Any, seeded: Seeded
+) -> None:
+    expires = int(time.time()) + 2
+    claims = _claims(seeded, exp=expires)
+    token = "Bearer " + jwt.encode(claims, seeded.deps.box.session_signing_key, "HS256")
+    rename = """mutation($input: ApiKeyUpdateInput!) {
+      apiKeyUpdate(input: $input) { userErrors { code } } }"""
+    key_id = to_global_id("ApiKey", seeded.api_key_id)
+    async with live_server(app) as url, graphql_ws(url) as ws:
+        assert (await ws.init({"Authorization": token}))["type"] == "connection_ack"
+        await asyncio.sleep(max(0.0, expires - time.time()) + 0.2)
+        await ws.subscribe(rename, {"input": {"apiKeyId": key_id, "nickname": "Expired"}})
+        assert await closed_code(ws) == 4401
+    assert (await ApiKey.get(id=seeded.api_key_id)).nickname != "Expired"
