@@ -218,7 +218,7 @@ async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -
         # Out once the first request is sent, or the first attempt ends without sending it.
         recorder.on_request_sent = leave
         request = _signed_request(deps, delivery, context)
-        signed_how = _signed_how(event, context.settings, deps.webhook_issuer)
+        signed_how = _signed_how(event, context.settings, deps.webhook_issuer, delivery)
         await recorder.step(StepReport(DeliveryStepKind.SIGNED, detail=signed_how))
         await _attempts(deps, request, recorder, leave)
 
@@ -309,17 +309,26 @@ def _signed_request(
         issued_at=int(now.timestamp()),
         jti=str(uuid.uuid4()),
         issuer=deps.webhook_issuer,
+        channel=_channel_value(delivery),
     )
 
 
-def _signed_how(event: WebhookEvent, settings: rows.KeySettings, issuer: str) -> str:
+def _channel_value(delivery: TestDelivery) -> str:
+    """The payload `channel` of a Messages API delivery (rows from before channels: SMS)."""
+    return delivery.channel.value if delivery.channel is not None else "sms"
+
+
+def _signed_how(
+    event: WebhookEvent, settings: rows.KeySettings, issuer: str, delivery: TestDelivery
+) -> str:
     if event not in SMS_EVENTS:
         return (
-            f"Built a sample {event.value} payload (JSON) and signed it with a JWT "
+            f"Built a sample {event.value} payload ({_channel_value(delivery)} channel, JSON) "
+            "and signed it with a JWT "
             f"(HS256, iss {issuer!r}) in the Authorization header."
         )
     config, signature = settings.messaging, settings.signature
     built = f"Built a sample {event.value} payload ({config.sms_format.value})"
     if not signature.sign_sms_webhooks:
         return f"{built}; not signed, because signing SMS API webhooks is off for this key."
-    return f"{built} and signed it with {signature.method.value}: timestamp and sig added."
+    return f"{built} and signed it with {signature.method.value}: timestamp, nonce and sig added."

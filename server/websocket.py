@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
     Operation,
     _OperationStreamClosed,
 )
@@ -27,6 +26,7 @@ from graph.context import Context
 from resolvers.auth import verify
 from resolvers.errors import AuthenticationError
 from resolvers.outages import is_unavailable
+from server.persisted_ws import PersistedDocumentsWSHandler
 
 # Close codes this server adds to graphql-transport-ws (README, "WebSocket close codes").
 CREDENTIALS_INVALID = 4401
@@ -50,7 +50,10 @@ def authorization_of(context: Context) -> str | None:
     return header if isinstance(header, str) else None
 
 
-class SwitchboardWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+class SwitchboardWSHandler(PersistedDocumentsWSHandler):
+    """Credentials re-checked before each `subscribe` (then persisted documents are looked
+    up, then Strawberry runs it) and while the socket is open."""
+
     # Seconds between re-checks of an open socket's credentials (set by the view).
     recheck_seconds: float = 10.0
 
