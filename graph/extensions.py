@@ -13,12 +13,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from resolvers.errors import AuthenticationError, BadRequest
+from resolvers.outages import is_unavailable
 
 log = logging.getLogger("switchboard.graphql")
 LONE_SURROGATE_MESSAGE = (
     "A text input to this field holds a lone surrogate (an unpaired \\ud800-style escape), "
     "which is not UTF-8 text."
 )
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 # graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
 # would echo a login's or a chosen secret back into errors (and anything that logs them): keep
@@ -55,6 +57,8 @@ def _code_for(error: GraphQLError) -> str | None:
     if isinstance(original, UnicodeEncodeError):
         # A JSON "\\ud800" escape decodes to a lone surrogate, which no encoder accepts.
         return "BAD_USER_INPUT"
+    if is_unavailable(original):
+        return "UNAVAILABLE"
     return None
 
 
@@ -95,6 +99,14 @@ class ErrorCodes(SchemaExtension):
             elif isinstance(error.original_error, UnicodeEncodeError):
                 error.message = LONE_SURROGATE_MESSAGE
                 error.extensions = {**(error.extensions or {}), "code": code}
+            elif code == "UNAVAILABLE":
+                log.warning("service unavailable in %s (request %s)", error.path, request_id)
+                error = GraphQLError(
+                    UNAVAILABLE_MESSAGE,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": code, "requestId": request_id},
+                )
             else:
                 error.message = without_echoed_values(error.message)
                 error.extensions = {**(error.extensions or {}), "code": code}

@@ -43,3 +43,15 @@ class ApiSecret(Model):
 
     class Meta:
         table = "api_secret"
+
+
+class RevokedSession(Model):
+    """A session token ended before its expiry (`sessionRevoke`): looked up by the token's
+    `jti` on every request, and pruned once the token would have expired anyway."""
+
+    jti = fields.CharField(max_length=36, primary_key=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    revoked_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "revoked_session"

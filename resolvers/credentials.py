@@ -265,8 +265,8 @@ async def reveal_secret(
     now = deps.clock()
     limiter = deps.credential_limits.reveals
     who = f"{principal.account_id}:{principal.actor}"
-    if not limiter.allow(who, now):
-        wait = math.ceil(limiter.retry_after(who, now))
+    if not await limiter.allow(who, now):
+        wait = math.ceil(await limiter.retry_after(who, now))
         raise DomainError(
             ErrorCode.RATE_LIMITED, f"Too many reveals; try again in {wait} seconds.", None
         )

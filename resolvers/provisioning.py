@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -116,17 +118,32 @@ DEMO_ACCOUNT_NAME = "Demo account"
 DEMO_MSISDN = "447700900001"
 
 
-async def principal_for_key(*, api_key: str) -> Principal:
-    """The operator's view of a key: ADMIN, account-wide for a primary key, else that key only."""
+async def principal_for_key(*, api_key: str, now: datetime | None = None) -> Principal:
+    """The operator's view of a key: ADMIN, account-wide for a primary key, else that key only.
+    It stands on the key's live secret that lasts longest (no expiry first, then the latest
+    expiry, then the newest), so a token made from it ends when that secret is revoked,
+    rolled away or expires, like any session."""
     key = await ApiKey.get_or_none(key=api_key) if is_api_key(api_key) else None
     if key is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No API key with this value exists.", ["apiKey"])
+    live = await ApiSecret.filter(live_secrets_filter(now or datetime.now(UTC)), api_key=key)
+    if not live:
+        raise DomainError(ErrorCode.NOT_FOUND, "This API key has no live secret.", ["apiKey"])
+    lasting = max(
+        live,
+        key=lambda s: (
+            s.expires_at is None,
+            s.expires_at or datetime.min.replace(tzinfo=UTC),
+            s.id,
+        ),
+    )
     return Principal(
         account_id=key.account_id,
         role=Role.ADMIN,
         api_key_id=None if key.is_primary else key.id,
         via_api_key_id=key.id,
         actor=f"operator:{key.key}",
+        secret_id=lasting.id,
     )
 
 

@@ -124,7 +124,7 @@ async def reveal_signature_secret(
     require_admin(principal)
     key = await owned_api_key(principal=principal, api_key_id=api_key_id)
     limiter = deps.credential_limits.signature_reveals
-    if not limiter.allow(f"{principal.account_id}:{principal.actor}", deps.clock()):
+    if not await limiter.allow(f"{principal.account_id}:{principal.actor}", deps.clock()):
         raise DomainError(
             ErrorCode.RATE_LIMITED,
             f"At most {limiter.limit} signature secret reveals per "

@@ -28,6 +28,7 @@ from server.persisted import PersistedDocuments
 from server.redis_broker import RedisBroker
 from server.sender import HttpxWebhookSender
 from server.settings import Settings
+from server.shared_limits import RedisCounters
 from server.tasks import BackgroundTasks
 from server.view import SwitchboardGraphQL
 from signing.crypto import SecretBox
@@ -41,7 +42,7 @@ def build_broker(settings: Settings) -> EventBroker:
 
 
 def build_deps(settings: Settings) -> Deps:
-    return Deps(
+    deps = Deps(
         box=SecretBox(
             settings.master_key,
             old_keys=settings.old_master_keys,
@@ -62,6 +63,12 @@ def build_deps(settings: Settings) -> Deps:
         delivery_backoff_seconds=settings.delivery_backoff_seconds,
         max_deliveries_in_flight=settings.max_deliveries_in_flight,
     )
+    if settings.redis_url:
+        # With Redis, every replica counts the same failed logins and reveals.
+        deps.credential_limits.share(
+            RedisCounters(settings.redis_url, prefix=settings.redis_prefix)
+        )
+    return deps
 
 
 async def _close_broker(broker: EventBroker) -> None:
@@ -85,8 +92,9 @@ def _lifespan(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             if owns_broker:
-                # A caller that brings its own Deps owns (and closes) its broker.
+                # A caller that brings its own Deps owns (and closes) its broker and counters.
                 stack.push_async_callback(_close_broker, deps.broker)
+                stack.push_async_callback(deps.credential_limits.close)
             if init_database:
                 config = tortoise_config(settings.database_url)
                 await stack.enter_async_context(RegisterTortoise(app, config=config))
@@ -124,6 +132,7 @@ def create_app(
         schema=build_schema(introspection=settings.introspection),
         deps=deps,
         allowed_origins=settings.cors_origins,
+        ws_recheck_seconds=settings.ws_recheck_seconds,
         documents=PersistedDocuments.load(settings.persisted_documents),
         trusted_only=settings.trusted_documents_only,
     )

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from resolvers.credentials import record_expired_secrets
 from resolvers.delivery_retention import DeliveryRetention, prune_deliveries
 from resolvers.deps import Deps
+from resolvers.sessions import prune_revoked_sessions
 
 log = logging.getLogger("switchboard.background")
 EXPIRY_SWEEP_SECONDS = 30.0
@@ -51,9 +52,10 @@ async def background_jobs(
     expiry_sweep_seconds: float,
     retention: DeliveryRetention | None = None,
 ) -> AsyncIterator[None]:
-    """Every job the server runs on its own: recording secrets that expired, and pruning
-    test deliveries past the retention policy. Each replica runs them; both are safe to run
-    concurrently. An interval of 0 leaves a job off."""
+    """Every job the server runs on its own: recording secrets that expired, pruning test
+    deliveries past the retention policy, and forgetting revoked sessions once they have
+    expired anyway. Each replica runs them; all are safe to run concurrently. An interval of
+    0 leaves the expiry sweep or the retention sweep off."""
     async with contextlib.AsyncExitStack() as stack:
         if expiry_sweep_seconds > 0:
             await stack.enter_async_context(
@@ -71,4 +73,11 @@ async def background_jobs(
                     retention.sweep_seconds,
                 )
             )
+        await stack.enter_async_context(
+            periodically(
+                "prune_revoked_sessions",
+                lambda: prune_revoked_sessions(deps.clock()),
+                max(expiry_sweep_seconds, 60.0),
+            )
+        )
         yield

@@ -43,7 +43,8 @@ async def database(settings: Settings) -> AsyncIterator[None]:
 
 # How every Switchboard server runs under uvicorn; the benchmark serves with the same.
 UVICORN_OPTIONS: dict[str, Any] = {
-    # Forwarded-for headers are not trusted: nothing here says which proxy to believe.
+    # Forwarded-for headers are trusted only from the proxies the operator names
+    # (--forwarded-allow-ips / SWITCHBOARD_TRUSTED_PROXIES; see proxy_options).
     "proxy_headers": False,
     # server/logs.py writes the access log, as JSON with the request ID.
     "access_log": False,
@@ -54,6 +55,14 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # it uvicorn closes with 1009 before the frame is buffered (its default is 16 MiB).
     "ws_max_size": MAX_BODY_BYTES,
 }
+
+
+def proxy_options(trusted: str | None) -> dict[str, Any]:
+    """uvicorn's proxy-header handling, on only for the named proxies: from them the client
+    address (which the per-address login limits count) is taken from X-Forwarded-For."""
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -73,7 +82,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         port=args.port or settings.port,
         workers=args.workers,
         log_config=configure_logging(),
-        **UVICORN_OPTIONS,
+        **{
+            **UVICORN_OPTIONS,
+            **proxy_options(args.forwarded_allow_ips or settings.trusted_proxies),
+        },
     )
 
 
@@ -158,11 +170,26 @@ async def _rekey(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the API under uvicorn")
+    serve = commands.add_parser(
+        "serve",
+        help="run the API under uvicorn",
+        description="Run the API under uvicorn. Settings from the environment: DATABASE_URL, "
+        "REDIS_URL (events between replicas; failed-login and reveal limits counted across "
+        "them), SWITCHBOARD_SECRET_KEY, SWITCHBOARD_TRUSTED_PROXIES, "
+        "SWITCHBOARD_WS_RECHECK_SECONDS (how often open WebSockets re-check credentials, "
+        "default 10), and the others the README lists.",
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--dev", action="store_true", help="allow private webhook targets")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses or networks of trusted proxies (or '*'): their "
+        "X-Forwarded-For names the client that login limits count; default "
+        "$SWITCHBOARD_TRUSTED_PROXIES, else forwarded headers are ignored",
+    )
     serve.set_defaults(run=_serve, sync=True)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
     commands.add_parser("demo", help="create the demo account once").set_defaults(run=_demo)
@@ -184,7 +211,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--msisdn", required=True)
     add.add_argument("--country", required=True)
     add.set_defaults(run=_number_add)
-    token = commands.add_parser("token", help="a session token for a key's account")
+    token = commands.add_parser(
+        "token",
+        help="a session token for a key's account",
+        description="A session token bound to the key's live secret that lasts longest (no "
+        "expiry first, then the latest expiry, then the newest): it stops working when that "
+        "secret is revoked, rolled away or expires, or with sessionRevoke.",
+    )
     token.add_argument("--api-key", required=True)
     token.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
     token.add_argument("--ttl", type=int)

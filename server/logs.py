@@ -83,6 +83,7 @@ class AccessLogMiddleware:
                 status,
                 extra={
                     "request_id": getattr(info, "request_id", None),
+                    "client_request_id": getattr(info, "client_request_id", None),
                     "client": getattr(info, "client_address", None),
                     "principal": getattr(principal, "actor", None),
                     "operation": scope.get("switchboard.operation"),

@@ -43,6 +43,13 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number") from None
 
 
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive number of seconds")
+    return value
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -116,6 +123,11 @@ class Settings:
     max_deliveries_in_flight: int = 5
     # At shutdown, running deliveries get this long to finish before they are interrupted.
     delivery_shutdown_grace_seconds: float = 5.0
+    # How often an open WebSocket's credentials are checked again (revoked → closed, 4401).
+    ws_recheck_seconds: float = 10.0
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips: addresses, networks or "*"); None: forwarded headers are ignored.
+    trusted_proxies: str | None = None
     # The manifest of persisted documents ({id: text}); None: documents by ID are refused.
     persisted_documents: Path | None = None
     trusted_documents_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF
@@ -170,6 +182,8 @@ class Settings:
             delivery_backoff_seconds=_float(env, "SWITCHBOARD_DELIVERY_BACKOFF", 1.0),
             max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
             delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
+            ws_recheck_seconds=_positive(env, "SWITCHBOARD_WS_RECHECK_SECONDS", 10.0),
+            trusted_proxies=(env.get("SWITCHBOARD_TRUSTED_PROXIES") or "").strip() or None,
             persisted_documents=_manifest(env),
             trusted_documents_only=_trusted_only(env),
             console_dist=Path(env.get("SWITCHBOARD_CONSOLE_DIST") or CONSOLE_DIST),

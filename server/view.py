@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from graph.context import Context
 from resolvers.auth import authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
+from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
 from server.http_input import HttpInputRules, RequestRefused
@@ -33,13 +35,13 @@ from server.persisted import (
     TrustedDocumentsOnly,
     trusted_only_for,
 )
-from server.persisted_ws import PersistedDocumentsWSHandler
+from server.websocket import ConnectUnavailable, SwitchboardWSHandler, authorization_of
 
 
 class SwitchboardGraphQL(HttpInputRules, GraphQL):
     """Our context, WebSocket authentication, offline GraphiQL, and spec-conformant responses."""
 
-    graphql_transport_ws_handler_class = PersistedDocumentsWSHandler
+    graphql_transport_ws_handler_class = SwitchboardWSHandler
 
     def __init__(
         self,
@@ -49,7 +51,12 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
         allowed_origins: tuple[str, ...],
         documents: PersistedDocuments | None = None,
         trusted_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF,
+        ws_recheck_seconds: float = 10.0,
     ) -> None:
+        # A subclass per view, so the interval is this server's setting.
+        self.graphql_transport_ws_handler_class = type(
+            "ConfiguredWSHandler", (SwitchboardWSHandler,), {"recheck_seconds": ws_recheck_seconds}
+        )
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -128,11 +135,16 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
             response.body = response.render(self.encode_json(response_data))
             response.headers["content-length"] = str(len(response.body))
             response.status_code = 400
+        elif _is_outage(response_data):
+            # The database could not be reached: an outage, said so, with when to try again.
+            response.status_code = 503
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):
-            info = request_info(request.scope, request.headers.get("x-request-id") or "ws")
+            # The socket's own ID, for its connection_init; each operation gets another.
+            info = request_info(request.scope, uuid.uuid4().hex)
             return Context(request, None, self.deps, None, info, cache_loaders=False)
         return Context(
             request,
@@ -143,9 +155,8 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
         )
 
     async def on_ws_connect(self, context: Context) -> None:
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        if not isinstance(header, str):
+        header = authorization_of(context)
+        if header is None:
             raise ConnectionRejectionError({"reason": "connectionParams.Authorization is required"})
         try:
             context.principal = await authenticate(
@@ -153,6 +164,10 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
             )
         except (AuthenticationError, TooManyAttempts) as exc:
             raise ConnectionRejectionError({"reason": str(exc)}) from None
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise ConnectUnavailable from exc
+            raise
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html(str(request.url.path)))
@@ -170,6 +185,11 @@ def _is_request_error(response_data: Any) -> bool:
         return False
     errors = response_data.get("errors") or []
     return bool(errors) and all("path" not in error for error in errors)
+
+
+def _is_outage(response_data: Any) -> bool:
+    errors = response_data.get("errors") if isinstance(response_data, dict) else None
+    return any((e.get("extensions") or {}).get("code") == "UNAVAILABLE" for e in errors or [])
 
 
 def _http_error(exc: HTTPException, request: Request, media_type: str) -> Response:

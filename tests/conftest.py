@@ -16,6 +16,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from tortoise.context import tortoise_test_context
 
 from models.config import MODEL_MODULES
+from models.credentials import ApiSecret
 from resolvers import provisioning
 from resolvers.auth import issue_session_token
 from resolvers.deps import Deps
@@ -82,6 +83,7 @@ class Seeded:
     api_key_id: int
     secret: str
     deps: Deps
+    secret_id: int | None = None
 
     @property
     def basic(self) -> str:
@@ -94,6 +96,7 @@ class Seeded:
             api_key_id=None,
             via_api_key_id=self.api_key_id,
             actor=f"key:{self.api_key}",
+            secret_id=self.secret_id,
         )
 
     def bearer(self, role: Role = Role.ADMIN) -> str:
@@ -107,7 +110,8 @@ def basic_header(key: str, secret: str) -> str:
 
 async def seed_account(deps: Deps, name: str = "Acme") -> Seeded:
     account, key, secret = await provisioning.create_account(deps=deps, name=name)
-    return Seeded(account.id, key.key, key.id, secret, deps)
+    stored = await ApiSecret.get(api_key_id=key.id)
+    return Seeded(account.id, key.key, key.id, secret, deps, stored.id)
 
 
 @pytest.fixture

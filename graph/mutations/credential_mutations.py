@@ -26,6 +26,7 @@ from graph.types.credential_payloads import (
     ApiSecretRollPayload,
     SessionCreateInput,
     SessionCreatePayload,
+    SessionRevokePayload,
 )
 from resolvers import api_keys, credentials, sessions
 from resolvers.errors import DomainError
@@ -62,6 +63,22 @@ class CredentialMutations:
         except DomainError as error:
             return SessionCreatePayload(user_errors=user_errors(error))
         return SessionCreatePayload(token=session.token, expires_at=session.expires_at)
+
+    @strawberry.mutation(
+        description="Log out: end the session token this request is authenticated with, on "
+        "every replica. Later requests with it answer 401 UNAUTHENTICATED. A token also ends "
+        "when the secret that created it is revoked, rolled away or expires. Requests "
+        "authenticated with Basic credentials have no session to end (INVALID_INPUT)."
+    )
+    async def session_revoke(self, info: Info[Context, None]) -> SessionRevokePayload:
+        context = info.context
+        try:
+            await sessions.revoke_session(
+                principal=principal_of(info), request=context.request_info
+            )
+        except DomainError as error:
+            return SessionRevokePayload(user_errors=user_errors(error))
+        return SessionRevokePayload(revoked=True)
 
     @strawberry.mutation(
         description='Create another API key ("Request more API keys") with one generated secret, '

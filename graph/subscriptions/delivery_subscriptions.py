@@ -13,6 +13,7 @@ from strawberry.types import Info
 from graph.context import principal_of
 from graph.enums import MessagesChannel, WebhookEvent
 from graph.relay import pk_of
+from graph.subscriptions.settings_subscriptions import SOCKET_CREDENTIALS
 from graph.types.delivery import DeliveryStep
 from models.enums import MessagesChannel as MessagesChannelValue
 from models.enums import WebhookEvent as WebhookEventValue
@@ -81,7 +82,9 @@ class DeliverySubscriptions:
         "it again with `deliverySteps`. Every subscribe sends a webhook unless you pass an "
         "`idempotencyKey`; a page should rather start one with the `testDeliveryStart` "
         "mutation and follow `deliverySteps`. Refusals are errors with extensions.code: "
-        "NOT_FOUND, FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight)."
+        "NOT_FOUND, FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight). "
+        "A delivery already running finishes even if its socket is closed (4401). "
+        + SOCKET_CREDENTIALS
     )
     async def test_webhook(
         self,
@@ -103,7 +106,7 @@ class DeliverySubscriptions:
 
     @strawberry.subscription(
         description="Every step of a test delivery: the stored ones first, then live ones "
-        "as they happen, each once and in order, ending after the final step."
+        "as they happen, each once and in order, ending after the final step. " + SOCKET_CREDENTIALS
     )
     async def delivery_steps(
         self,

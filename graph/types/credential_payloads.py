@@ -41,6 +41,16 @@ class SessionCreatePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=_USER_ERRORS)
 
 
+@strawberry.type(description="A logged-out session, or why it could not be ended.")
+class SessionRevokePayload:
+    revoked: bool = strawberry.field(
+        default=False,
+        description="True when the token that sent this mutation no longer works, on every "
+        "replica, from the next request on; open WebSockets using it are closed (code 4401).",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=_USER_ERRORS)
+
+
 @strawberry.input(description='Create another API key ("Request more API keys").')
 class ApiKeyCreateInput:
     nickname: str | None = strawberry.field(

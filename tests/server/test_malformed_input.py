@@ -95,7 +95,7 @@ async def test_a_lone_surrogate_secret_is_a_failed_login_and_counted(
         }
     )
     limiter = deps.credential_limits.login_failures_by_address
-    before = limiter.retry_after("address:127.0.0.1", deps.clock())
+    before = await limiter.retry_after("address:127.0.0.1", deps.clock())
     seen = []
     for _ in range(limiter.limit + 1):
         response = await client.post(
