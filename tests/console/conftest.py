@@ -1,0 +1,81 @@
+"""Fixtures for the console's browser tests: one server process and one Chromium for the
+session, a fresh account and browser context per test.
+
+In CI (CI=true) a missing Chromium or console build fails the run; locally it skips."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.console.harness import ROOT, Account, ServerProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+DIST_INDEX = ROOT / "console" / "dist" / "index.html"
+AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
+DOCS = ROOT / "docs"
+# Headless and quiet: no GPU, no sandbox (root in a container), no calls home.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--metrics-recording-only",
+]
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{what} (CI runs the browser tests: .ci/run installs and builds them)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    if not DIST_INDEX.exists() or not AXE.exists():
+        _missing("the console is not built: run make install")
+    process = ServerProcess(tmp_path_factory.mktemp("console-server"))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed: make install")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser, server):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(base_url=server.url, viewport={"width": 1100, "height": 900})
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def account(server: ServerProcess, request: pytest.FixtureRequest) -> Account:
+    return server.new_account(f"Console {request.node.name}"[:80], numbers=(server.next_msisdn(),))
