@@ -63,7 +63,7 @@ export function SettingsForm({ id, apiKeyId, fields, stored, version, readOnly, 
   }
 
   return (
-    <form onSubmit={onSubmit} aria-label={saveLabel.replace(/^Save /, "")}>
+    <form onSubmit={onSubmit} noValidate aria-label={saveLabel.replace(/^Save /, "")}>
       {fields.map((field) => {
         const inputId = `${id}-${field.name}`;
         const errorId = `${inputId}-errors`;
