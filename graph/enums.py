@@ -103,3 +103,52 @@ class UserErrorCode(Enum):
         "FORBIDDEN", description="Your role or key may not do this, or the credentials are wrong."
     )
     RATE_LIMITED = strawberry.enum_value("RATE_LIMITED", description="Too many attempts; wait.")
+
+
+@strawberry.enum(description="Why a test delivery, or one attempt of it, failed.")
+class DeliveryErrorCode(Enum):
+    NO_URL = strawberry.enum_value("NO_URL", description="No webhook URL is configured.")
+    INVALID_URL = strawberry.enum_value("INVALID_URL", description="The URL is not acceptable.")
+    DNS_FAILED = strawberry.enum_value("DNS_FAILED", description="The host name did not resolve.")
+    BLOCKED_ADDRESS = strawberry.enum_value(
+        "BLOCKED_ADDRESS", description="The host resolved to a private or reserved address."
+    )
+    CONNECT_TIMEOUT = strawberry.enum_value(
+        "CONNECT_TIMEOUT", description="No connection was made in time."
+    )
+    CONNECT_FAILED = strawberry.enum_value(
+        "CONNECT_FAILED", description="The connection was refused or dropped."
+    )
+    TLS_ERROR = strawberry.enum_value(
+        "TLS_ERROR", description="The TLS handshake or certificate check failed."
+    )
+    TIMEOUT = strawberry.enum_value("TIMEOUT", description="No full answer in time.")
+    HTTP_STATUS = strawberry.enum_value(
+        "HTTP_STATUS", description="The receiver answered with a status other than 2xx."
+    )
+    REDIRECT = strawberry.enum_value(
+        "REDIRECT", description="The receiver answered 3xx; redirects are not followed."
+    )
+    TOO_LARGE = strawberry.enum_value("TOO_LARGE", description="The answer was too large.")
+    INTERRUPTED = strawberry.enum_value(
+        "INTERRUPTED", description="The server stopped before the delivery finished."
+    )
+    INTERNAL = strawberry.enum_value("INTERNAL", description="An unexpected server failure.")
+
+    @classmethod
+    def of(cls, stored: str | None) -> DeliveryErrorCode | None:
+        """The stored code as an enum value; a code this version does not know reads INTERNAL."""
+        if stored is None:
+            return None
+        return cls.__members__.get(stored, cls.INTERNAL)
+
+
+@strawberry.enum(description="How a received webhook was signed.")
+class SignatureScheme(Enum):
+    MESSAGES_JWT = strawberry.enum_value(
+        "MESSAGES_JWT", description="Messages API: a JWT in the Authorization header."
+    )
+    SMS_SIG = strawberry.enum_value(
+        "SMS_SIG", description="SMS API: a `sig` parameter; `method` says which algorithm."
+    )
+    NONE = strawberry.enum_value("NONE", description="No signature was found.")

@@ -8,7 +8,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.document_cache import DocumentCache
@@ -33,6 +32,12 @@ class SwitchboardSchema(strawberry.Schema):
         return None
 
 
+def _root(name: str, mixins: tuple[type, ...], description: str) -> type:
+    """One root type from its domain classes (what strawberry.tools.merge_types does, with the
+    description an explorer user reads)."""
+    return strawberry.type(type(name, mixins, {}), description=description)
+
+
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
@@ -50,10 +55,14 @@ def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.
         extensions.append(DisableIntrospection)
     return SwitchboardSchema(
         query=Query,
-        mutation=merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None,
-        subscription=merge_types("Subscription", SUBSCRIPTION_TYPES)
-        if SUBSCRIPTION_TYPES
-        else None,
+        mutation=_root(
+            "Mutation", MUTATION_TYPES, "Change API settings; every payload carries `userErrors`."
+        ),
+        subscription=_root(
+            "Subscription",
+            SUBSCRIPTION_TYPES,
+            "Live events over graphql-transport-ws: test deliveries and settings changes.",
+        ),
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),

@@ -28,9 +28,14 @@ class TestDelivery(Model):
     error_code = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
+    # A client's retry token: a start repeated with the same key (a reconnect, a re-render)
+    # finds this delivery instead of sending a second webhook. Unique per API key in the
+    # database, so two replicas racing on one key still start one delivery.
+    idempotency_key = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "test_delivery"
+        unique_together = (("api_key", "idempotency_key"),)
 
 
 class DeliveryStep(Model):

@@ -16,6 +16,7 @@ from models.credentials import ApiKey, ApiSecret
 from models.deliveries import TestDelivery
 from models.webhooks import MessagingConfig, Number
 from resolvers import rows
+from resolvers.deps import Deps
 from resolvers.pagination import Page, PageArgs, page_from, paginate, window
 from resolvers.principal import Principal
 from resolvers.rows import R
@@ -120,6 +121,55 @@ async def list_audit_events(*, principal: Principal, page: PageArgs) -> Page[Aud
 async def list_test_deliveries(*, api_key_id: int, page: PageArgs) -> Page[TestDelivery]:
     """Deliveries of a key the caller may already see, newest first."""
     return await paginate(TestDelivery.filter(api_key_id=api_key_id), page, newest_first=True)
+
+
+# Totals for `totalCount`: the same scope as the lists above, counted in SQL.
+
+
+async def count_api_keys(*, principal: Principal) -> int:
+    return await _keys_of(principal).count()
+
+
+async def count_numbers(*, principal: Principal) -> int:
+    query = Number.filter(account_id=principal.account_id)
+    if principal.api_key_id is not None:
+        query = query.filter(api_key_id=principal.api_key_id)
+    return await query.count()
+
+
+async def count_audit_events(*, principal: Principal) -> int:
+    query = AuditEvent.filter(account_id=principal.account_id)
+    if principal.api_key_id is not None:
+        query = query.filter(api_key_id=principal.api_key_id)
+    return await query.count()
+
+
+async def count_test_deliveries(*, api_key_id: int) -> int:
+    return await TestDelivery.filter(api_key_id=api_key_id).count()
+
+
+async def api_key_limit(*, deps: Deps, principal: Principal) -> int:
+    """How many API keys the account may have: its own limit, else the deployment's."""
+    account = await Account.get_or_none(id=principal.account_id)
+    own = account.api_key_limit if account is not None else None
+    return deps.max_api_keys if own is None else own
+
+
+async def test_delivery_by_id(delivery_id: int) -> TestDelivery | None:
+    """A delivery as stored now (not scoped: its steps were checked against their caller)."""
+    return await TestDelivery.get_or_none(id=delivery_id)
+
+
+async def owned_step(
+    *, principal: Principal, delivery_id: int, sequence: int
+) -> rows.DeliveryStep | None:
+    """One step of a delivery the caller owns, or None."""
+    if await get_owned(principal=principal, model=TestDelivery, pk=delivery_id) is None:
+        return None
+    select = rows.Select(TestDelivery._meta.db)
+    where = f'"delivery_id" = {select(delivery_id)} AND "sequence" = {select(sequence)}'
+    found = await select.fetch(rows.DeliveryStep, where)
+    return found[0] if found else None
 
 
 async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Model | None:

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from graph.context import Context, principal_of
 from graph.errors import user_errors
-from graph.relay import pk_of, to_global_id
+from graph.relay import edge_of, pk_of, to_global_id
 from graph.types.api_key import ApiKey, ApiSecret
 from graph.types.credential_payloads import (
     ApiKeyCreateInput,
@@ -81,8 +81,11 @@ class CredentialMutations:
             )
         except DomainError as error:
             return ApiKeyCreatePayload(user_errors=user_errors(error))
+        key = ApiKey.from_row(created.api_key)
         return ApiKeyCreatePayload(
-            api_key=ApiKey.from_row(created.api_key), secret_plaintext=created.plaintext
+            api_key=key,
+            api_key_edge=edge_of(key, created.api_key.id),
+            secret_plaintext=created.plaintext,
         )
 
     @strawberry.mutation(description="Rename an API key; a null or blank nickname clears it.")

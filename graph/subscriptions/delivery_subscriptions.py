@@ -35,9 +35,16 @@ class TestWebhookInput:
         default=None,
         description="Send to this one-off URL instead of the configured webhook (same rules).",
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Any string of yours (1 to 255 characters), e.g. a UUID per click. Within 24 "
+        "hours the same key on the same API key follows the delivery it first started instead "
+        "of sending another webhook (whatever the rest of the input says), so a reconnect or a "
+        "re-subscribe does not send twice.",
+    )
 
 
-def _optional_pk(global_id: strawberry.ID | None, type_name: str) -> int | None:
+def optional_pk(global_id: strawberry.ID | None, type_name: str) -> int | None:
     if global_id is None:
         return None
     # 0 matches no row: a malformed ID answers NOT_FOUND, exactly like a missing one.
@@ -64,8 +71,10 @@ class DeliverySubscriptions:
     @strawberry.subscription(
         description="Send a sample webhook and stream every step until the final one "
         "(SUCCEEDED or FAILED). ADMIN only. The delivery goes on if you unsubscribe; follow "
-        "it again with `deliverySteps`. Refusals are errors with extensions.code: NOT_FOUND, "
-        "FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight)."
+        "it again with `deliverySteps`. Every subscribe sends a webhook unless you pass an "
+        "`idempotencyKey`; a page should rather start one with the `testDeliveryStart` "
+        "mutation and follow `deliverySteps`. Refusals are errors with extensions.code: "
+        "NOT_FOUND, FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight)."
     )
     async def test_webhook(
         self,
@@ -77,8 +86,9 @@ class DeliverySubscriptions:
             principal=principal_of(info),
             api_key_id=pk_of(input.api_key_id, "ApiKey"),
             event=WebhookEventValue(input.event.value),
-            number_id=_optional_pk(input.number_id, "Number"),
+            number_id=optional_pk(input.number_id, "Number"),
             url=input.url,
+            idempotency_key=input.idempotency_key,
         )
         async for step in _as_steps(rows):
             yield step

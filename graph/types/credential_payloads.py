@@ -8,6 +8,7 @@ import strawberry
 
 from graph.enums import Role
 from graph.errors import UserError
+from graph.relay import Edge
 from graph.types.api_key import ApiKey, ApiSecret
 
 _USER_ERRORS = "Why the mutation did nothing; empty on success."
@@ -51,6 +52,10 @@ class ApiKeyCreateInput:
 @strawberry.type(description="The new key and its first secret.")
 class ApiKeyCreatePayload:
     api_key: ApiKey | None = strawberry.field(default=None, description="The new key.")
+    api_key_edge: Edge[ApiKey] | None = strawberry.field(
+        default=None,
+        description="The new key as an edge of `Account.apiKeys`, to append to a cached list.",
+    )
     secret_plaintext: str | None = strawberry.field(default=None, description=_PLAINTEXT)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=_USER_ERRORS)
 

@@ -17,7 +17,7 @@ from tests.conftest import Seeded, gql, seed_account
 
 CHECK = """
 query($key: String!, $input: SignatureCheckInput!) {
-  apiKey(key: $key) { signatureCheck(input: $input) { valid scheme reason } }
+  apiKey(key: $key) { signatureCheck(input: $input) { valid scheme method reason } }
 }
 """
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -82,7 +82,7 @@ async def test_a_signed_sms_webhook_verifies(
 ) -> None:
     request = sample("INBOUND_SMS", fmt, "SHA256_HMAC", await secret_of(seeded), seeded.api_key)
     verdict = await check(client, seeded, as_input(request))
-    assert verdict == {"valid": True, "scheme": "SMS_SIG:SHA256_HMAC", "reason": None}
+    assert verdict == {"valid": True, "scheme": "SMS_SIG", "method": "SHA256_HMAC", "reason": None}
 
 
 async def test_the_keys_own_method_is_used(client: httpx.AsyncClient, seeded: Seeded) -> None:
@@ -95,7 +95,8 @@ async def test_the_keys_own_method_is_used(client: httpx.AsyncClient, seeded: Se
     assert (await check(client, seeded, as_input(md5)))["valid"] is True
     assert await check(client, seeded, as_input(sha)) == {
         "valid": False,
-        "scheme": "SMS_SIG:MD5_HASH",
+        "scheme": "SMS_SIG",
+        "method": "MD5_HASH",
         "reason": "signature mismatch",
     }
 
@@ -107,6 +108,7 @@ async def test_a_messages_webhook_verifies_and_a_changed_body_says_why(
     assert await check(client, seeded, as_input(request)) == {
         "valid": True,
         "scheme": "MESSAGES_JWT",
+        "method": None,
         "reason": None,
     }
     changed = as_input(request, body=request.body.decode().replace("delivered", "rejected"))
@@ -119,7 +121,12 @@ async def test_another_keys_secret_does_not_verify(
     other = await seed_account(seeded.deps, "Other")
     request = sample("MESSAGE_STATUS", "POST", "SHA256_HMAC", await secret_of(other), "k")
     verdict = await check(client, seeded, as_input(request))
-    assert verdict == {"valid": False, "scheme": "MESSAGES_JWT", "reason": "bad signature"}
+    assert verdict == {
+        "valid": False,
+        "scheme": "MESSAGES_JWT",
+        "method": None,
+        "reason": "bad signature",
+    }
 
 
 async def test_parsed_parameters_can_be_checked_directly(
@@ -141,6 +148,7 @@ async def test_an_unsigned_webhook_says_so(client: httpx.AsyncClient, seeded: Se
     assert await check(client, seeded, values) == {
         "valid": False,
         "scheme": "NONE",
+        "method": None,
         "reason": "no signature found",
     }
 
@@ -152,7 +160,8 @@ async def test_max_age_refuses_an_old_signature(client: httpx.AsyncClient, seede
     assert (await check(client, seeded, as_input(old)))["valid"] is True
     assert await check(client, seeded, as_input(old, maxAgeSeconds=3600)) == {
         "valid": False,
-        "scheme": "SMS_SIG:SHA256_HMAC",
+        "scheme": "SMS_SIG",
+        "method": "SHA256_HMAC",
         "reason": "timestamp too old",
     }
     fresh = sample("INBOUND_SMS", "POST_JSON", "SHA256_HMAC", secret, "k")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+
+import models.migrations
+
+MIGRATIONS = Path(models.migrations.__file__).parent
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -14,4 +20,6 @@ async def test_readyz_refuses_a_database_without_migrations(client: httpx.AsyncC
     # The test database is built from the models directly, so no migration is recorded.
     response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["pendingMigrations"] == ["models.0001_initial"]
+    every = sorted(f"models.{path.stem}" for path in MIGRATIONS.glob("[0-9]*.py"))
+    assert every[0] == "models.0001_initial"
+    assert response.json()["pendingMigrations"] == every
