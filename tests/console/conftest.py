@@ -16,7 +16,6 @@ from tests.console.harness import ROOT, Account, ServerProcess
 CHROMIUM = Path("/usr/bin/chromium")
 DIST_INDEX = ROOT / "console" / "dist" / "index.html"
 AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
-DOCS = ROOT / "docs"
 # Headless and quiet: no GPU, no sandbox (root in a container), no calls home.
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -1,13 +1,15 @@
-// "Send test webhook": send a sample webhook of a chosen kind and watch its steps live;
-// earlier deliveries are listed with Redeliver.
+// "Send test webhook": testDeliveryStart sends a sample webhook and returns the delivery at
+// once; deliverySteps then streams its steps, each linked to the delivery, so the timeline
+// and the delivery's status update in the store. Starting is a mutation (with an idempotency
+// key per click), never a subscription, so a reconnect or re-render does not send again.
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { graphql, useMutation, useRefetchableFragment, useRelayEnvironment } from "react-relay";
-import { requestSubscription, type Disposable } from "relay-runtime";
+import { requestSubscription, type Disposable, type RecordSourceSelectorProxy } from "relay-runtime";
 import type { SendTestWebhook_apiKey$key } from "./__generated__/SendTestWebhook_apiKey.graphql";
-import type { SendTestWebhookSubscription, WebhookEvent } from "./__generated__/SendTestWebhookSubscription.graphql";
+import type { SendTestWebhookStartMutation, WebhookEvent } from "./__generated__/SendTestWebhookStartMutation.graphql";
 import type { SendTestWebhookFollowSubscription } from "./__generated__/SendTestWebhookFollowSubscription.graphql";
 import type { SendTestWebhookRedeliverMutation } from "./__generated__/SendTestWebhookRedeliverMutation.graphql";
-import { Timeline, type StepData } from "./Timeline";
+import { Timeline } from "./Timeline";
 import { FieldErrors, type UserErrorData } from "../common/UserErrors";
 import { formatTime } from "../common/time";
 
@@ -18,42 +20,55 @@ const fragment = graphql`
     id
     testDeliveries(first: $count, after: $cursor) @connection(key: "SendTestWebhook_testDeliveries") {
       __id
-      edges { node { id event url status createdAt errorCode } }
+      totalCount
+      edges { node { id event url status createdAt errorCode ...Timeline_delivery } }
     }
   }
 `;
 
-const stepFields = graphql`
-  fragment SendTestWebhook_step on DeliveryStep @relay(mask: false) {
-    deliveryId sequence kind at attempt detail address errorCode final status
-    request { method url headers { name value } body }
-    response { statusCode headers { name value } body durationMs }
-  }
-`;
-void stepFields;
-
-const sendSubscription = graphql`
-  subscription SendTestWebhookSubscription($input: TestWebhookInput!) {
-    testWebhook(input: $input) { ...SendTestWebhook_step @relay(mask: false) }
-  }
-`;
-
-const followSubscription = graphql`
-  subscription SendTestWebhookFollowSubscription($deliveryId: ID!) {
-    deliverySteps(deliveryId: $deliveryId) { ...SendTestWebhook_step @relay(mask: false) }
+const startMutation = graphql`
+  mutation SendTestWebhookStartMutation($input: TestDeliveryStartInput!, $connections: [ID!]!) {
+    testDeliveryStart(input: $input) {
+      deliveryEdge @prependEdge(connections: $connections) {
+        node { id event url status createdAt errorCode ...Timeline_delivery }
+      }
+      userErrors { field code message }
+    }
   }
 `;
 
 const redeliverMutation = graphql`
   mutation SendTestWebhookRedeliverMutation($input: TestDeliveryRedeliverInput!, $connections: [ID!]!) {
     testDeliveryRedeliver(input: $input) {
-      delivery @prependNode(connections: $connections, edgeTypeName: "TestDeliveryEdge") {
-        id event url status createdAt errorCode
+      deliveryEdge @prependEdge(connections: $connections) {
+        node { id event url status createdAt errorCode ...Timeline_delivery }
       }
       userErrors { field code message }
     }
   }
 `;
+
+const followSubscription = graphql`
+  subscription SendTestWebhookFollowSubscription($deliveryId: ID!) {
+    deliverySteps(deliveryId: $deliveryId) {
+      id sequence kind at attempt detail address errorCode final status
+      request { method url headers { name value } body }
+      response { statusCode headers { name value } body durationMs }
+      delivery { id status finishedAt errorCode }
+    }
+  }
+`;
+
+// Each streamed step joins its delivery's `steps` in the store (once: stored steps replay
+// first when following a delivery again), so the timeline grows without hand-kept state.
+function appendStep(store: RecordSourceSelectorProxy) {
+  const step = store.getRootField("deliverySteps");
+  const delivery = step?.getLinkedRecord("delivery");
+  if (!step || !delivery) return;
+  const steps = delivery.getLinkedRecords("steps") ?? [];
+  if (steps.some((s) => s?.getDataID() === step.getDataID())) return;
+  delivery.setLinkedRecords([...steps, step], "steps");
+}
 
 const EVENTS: [WebhookEvent, string][] = [
   ["DELIVERY_RECEIPT", "Delivery receipt (DLR)"],
@@ -63,65 +78,64 @@ const EVENTS: [WebhookEvent, string][] = [
 ];
 
 export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_apiKey$key; readOnly: boolean }) {
-  const [data, refetch] = useRefetchableFragment(fragment, apiKey);
+  const [data] = useRefetchableFragment(fragment, apiKey);
   const environment = useRelayEnvironment();
   const [event, setEvent] = useState<WebhookEvent>("DELIVERY_RECEIPT");
   const [url, setUrl] = useState("");
-  const [steps, setSteps] = useState<StepData[] | null>(null);
+  const [followingId, setFollowingId] = useState<string | null>(null);
   const [errors, setErrors] = useState<readonly UserErrorData[]>([]);
-  const running = useRef<Disposable | null>(null);
-  const [redeliver] = useMutation<SendTestWebhookRedeliverMutation>(redeliverMutation);
-  useEffect(() => () => running.current?.dispose(), []);
+  const following = useRef<Disposable | null>(null);
+  const [start, starting] = useMutation<SendTestWebhookStartMutation>(startMutation);
+  const [redeliver, redelivering] = useMutation<SendTestWebhookRedeliverMutation>(redeliverMutation);
+  const connections = [data.testDeliveries.__id];
+  const fail = (error: Error) => setErrors([{ field: null, code: "ERROR", message: error.message }]);
+  useEffect(() => () => following.current?.dispose(), []);
 
-  const sink = {
-    onNext: (step: StepData | null | undefined) => {
-      if (!step) return;
-      setSteps((s) => [...(s ?? []), step]);
-      if (step.final) refetch({}, { fetchPolicy: "network-only" });
-    },
-    onError: (error: Error) => setErrors([{ field: null, code: "ERROR", message: error.message }]),
-  };
-
-  function send(e: FormEvent) {
-    e.preventDefault();
-    running.current?.dispose();
-    setErrors([]);
-    setSteps([]);
-    running.current = requestSubscription<SendTestWebhookSubscription>(environment, {
-      subscription: sendSubscription,
-      variables: { input: { apiKeyId: data.id, event, url: url.trim() || null } },
-      onNext: (r) => sink.onNext(r?.testWebhook),
-      onError: sink.onError,
+  function follow(deliveryId: string) {
+    following.current?.dispose();
+    setFollowingId(deliveryId);
+    following.current = requestSubscription<SendTestWebhookFollowSubscription>(environment, {
+      subscription: followSubscription,
+      variables: { deliveryId },
+      updater: appendStep,
+      onError: fail,
     });
   }
 
-  function follow(deliveryId: string) {
-    running.current?.dispose();
-    setSteps([]);
-    running.current = requestSubscription<SendTestWebhookFollowSubscription>(environment, {
-      subscription: followSubscription,
-      variables: { deliveryId },
-      onNext: (r) => sink.onNext(r?.deliverySteps),
-      onError: sink.onError,
+  function send(e: FormEvent) {
+    e.preventDefault();
+    setErrors([]);
+    start({
+      variables: {
+        input: { apiKeyId: data.id, event, url: url.trim() || null, idempotencyKey: crypto.randomUUID() },
+        connections,
+      },
+      onCompleted: ({ testDeliveryStart: r }) => {
+        setErrors(r.userErrors);
+        if (r.deliveryEdge) follow(r.deliveryEdge.node.id);
+      },
+      onError: fail,
     });
   }
 
   function resend(deliveryId: string) {
     setErrors([]);
     redeliver({
-      variables: { input: { deliveryId }, connections: [data.testDeliveries.__id] },
+      variables: { input: { deliveryId }, connections },
       onCompleted: ({ testDeliveryRedeliver: r }) => {
         setErrors(r.userErrors);
-        if (r.delivery) follow(r.delivery.id);
+        if (r.deliveryEdge) follow(r.deliveryEdge.node.id);
       },
-      onError: sink.onError,
+      onError: fail,
     });
   }
 
+  const edges = data.testDeliveries.edges;
+  const shown = edges.find((e) => e.node.id === followingId)?.node;
   return (
     <section className="card" aria-labelledby="test-heading">
       <h2 id="test-heading">Send test webhook</h2>
-      <form onSubmit={send} aria-label="Send test webhook" className="row">
+      <form onSubmit={send} noValidate aria-label="Send test webhook" className="row">
         <label htmlFor="test-event">Webhook</label>
         <select id="test-event" value={event} disabled={readOnly}
           onChange={(e) => setEvent(e.target.value as WebhookEvent)}>
@@ -129,24 +143,28 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
         </select>
         <label htmlFor="test-url">Send to URL (optional)</label>
         <input id="test-url" type="url" value={url} disabled={readOnly} spellCheck={false}
-          placeholder="The configured webhook" onChange={(e) => setUrl(e.target.value)} />
-        <button type="submit" disabled={readOnly}>Send test webhook</button>
+          placeholder="The configured webhook" onChange={(e) => setUrl(e.target.value)}
+          aria-describedby="test-url-errors" />
+        <button type="submit" disabled={readOnly || starting}>Send test webhook</button>
       </form>
+      <FieldErrors errors={errors} field="url" id="test-url-errors" />
       <FieldErrors errors={errors} field={null} />
       <FieldErrors errors={errors} field="deliveryId" />
-      {steps && <Timeline steps={steps} label="Delivery steps" />}
-      <h3>Earlier deliveries</h3>
+      {shown && <Timeline delivery={shown} />}
+      <h3>Earlier deliveries ({data.testDeliveries.totalCount})</h3>
       <ul className="deliveries">
-        {data.testDeliveries.edges.map(({ node }) => (
-          <li key={node.id} role="group" aria-label={`Delivery of ${formatTime(node.createdAt)}`}>
+        {edges.map(({ node }) => (
+          <li key={node.id} role="group" aria-label={`${node.event} delivery of ${formatTime(node.createdAt)}`}>
             {node.event} to {node.url}: <strong>{node.status}</strong>
             {node.errorCode && <> ({node.errorCode})</>} · {formatTime(node.createdAt)}{" "}
             <button type="button" onClick={() => follow(node.id)}>Show steps</button>{" "}
-            <button type="button" onClick={() => resend(node.id)} disabled={readOnly}>Redeliver</button>
+            <button type="button" onClick={() => resend(node.id)} disabled={readOnly || redelivering}>
+              Redeliver
+            </button>
           </li>
         ))}
       </ul>
-      {data.testDeliveries.edges.length === 0 && <p className="muted">No test deliveries yet.</p>}
+      {edges.length === 0 && <p className="muted">No test deliveries yet.</p>}
     </section>
   );
 }

@@ -1,28 +1,25 @@
 // A delivery's steps as a timeline: resolve, address verdict, connect, request, response,
-// retry, outcome; each step's request and response can be opened.
-export interface StepData {
-  readonly sequence: number;
-  readonly kind: string;
-  readonly at: string;
-  readonly attempt?: number | null;
-  readonly detail?: string | null;
-  readonly address?: string | null;
-  readonly errorCode?: string | null;
-  readonly final: boolean;
-  readonly status: string;
-  readonly request?: {
-    readonly method: string;
-    readonly url: string;
-    readonly headers: readonly { readonly name: string; readonly value: string }[];
-    readonly body?: string | null;
-  } | null;
-  readonly response?: {
-    readonly statusCode: number;
-    readonly headers: readonly { readonly name: string; readonly value: string }[];
-    readonly body?: string | null;
-    readonly durationMs: number;
-  } | null;
-}
+// retry, outcome; each step's request and response can be opened. Reads the delivery from
+// the store, where deliverySteps adds each step as it happens (see SendTestWebhook).
+import { graphql, useFragment } from "react-relay";
+import type { Timeline_delivery$key } from "./__generated__/Timeline_delivery.graphql";
+import { formatTime } from "../common/time";
+
+const fragment = graphql`
+  fragment Timeline_delivery on TestDelivery {
+    id
+    event
+    url
+    status
+    createdAt
+    errorCode
+    steps {
+      id sequence kind at attempt detail address errorCode final
+      request { method url headers { name value } body }
+      response { statusCode headers { name value } body durationMs }
+    }
+  }
+`;
 
 const KIND_LABELS: Record<string, string> = {
   STARTED: "Started",
@@ -37,13 +34,21 @@ const KIND_LABELS: Record<string, string> = {
   FAILED: "Failed",
 };
 
-export function Timeline({ steps, label }: { steps: readonly StepData[]; label: string }) {
-  const last = steps[steps.length - 1];
+const STATUS_TEXT: Record<string, string> = {
+  PENDING: "Delivering…",
+  SUCCEEDED: "Delivery succeeded",
+  FAILED: "Delivery failed",
+};
+
+export function Timeline({ delivery }: { delivery: Timeline_delivery$key }) {
+  const data = useFragment(fragment, delivery);
+  const steps = [...data.steps].sort((a, b) => a.sequence - b.sequence);
   return (
     <div className="timeline">
-      <ol aria-label={label}>
+      <h3>Delivery of {formatTime(data.createdAt)} to {data.url}</h3>
+      <ol aria-label="Delivery steps">
         {steps.map((step) => (
-          <li key={step.sequence} className={`step step-${step.kind.toLowerCase()}`}>
+          <li key={step.id} className={`step step-${step.kind.toLowerCase()}`}>
             <strong>{KIND_LABELS[step.kind] ?? step.kind}</strong>
             {step.attempt ? <span className="muted"> · attempt {step.attempt}</span> : null}
             <span className="muted"> · {new Date(step.at).toLocaleTimeString()}</span>
@@ -66,7 +71,8 @@ export function Timeline({ steps, label }: { steps: readonly StepData[]; label: 
         ))}
       </ol>
       <p role="status" aria-live="polite">
-        {last ? (last.final ? `Delivery ${last.status === "SUCCEEDED" ? "succeeded" : "failed"}` : "Delivering…") : "Starting…"}
+        {STATUS_TEXT[data.status] ?? data.status}
+        {data.errorCode ? ` (${data.errorCode})` : ""}
       </p>
     </div>
   );

@@ -11,8 +11,10 @@ import { ShownOnce } from "../common/ShownOnce";
 
 const accountFragment = graphql`
   fragment KeySelector_account on Account {
+    apiKeyLimit
     apiKeys(first: 100) @connection(key: "KeySelector_apiKeys") {
       __id
+      totalCount
       edges { node { id key nickname isPrimary } }
     }
   }
@@ -38,8 +40,8 @@ const nicknameMutation = graphql`
 const createMutation = graphql`
   mutation KeySelectorCreateMutation($input: ApiKeyCreateInput!, $connections: [ID!]!) {
     apiKeyCreate(input: $input) {
-      apiKey @appendNode(connections: $connections, edgeTypeName: "ApiKeyEdge") {
-        id key nickname isPrimary
+      apiKeyEdge @appendEdge(connections: $connections) {
+        node { id key nickname isPrimary }
       }
       secretPlaintext
       userErrors { field code message }
@@ -55,7 +57,7 @@ interface Props {
 }
 
 export function KeySelector({ account, apiKey, readOnly, onSelect }: Props) {
-  const { apiKeys } = useFragment(accountFragment, account);
+  const { apiKeys, apiKeyLimit } = useFragment(accountFragment, account);
   const selected = useFragment(keyFragment, apiKey);
   const keys = apiKeys.edges.map((e) => e.node);
   const [created, setCreated] = useState<{ key: string; secret: string } | null>(null);
@@ -67,8 +69,8 @@ export function KeySelector({ account, apiKey, readOnly, onSelect }: Props) {
       variables: { input: {}, connections: [apiKeys.__id] },
       onCompleted: ({ apiKeyCreate }) => {
         setCreateErrors(apiKeyCreate.userErrors);
-        if (apiKeyCreate.apiKey && apiKeyCreate.secretPlaintext) {
-          setCreated({ key: apiKeyCreate.apiKey.key, secret: apiKeyCreate.secretPlaintext });
+        if (apiKeyCreate.apiKeyEdge && apiKeyCreate.secretPlaintext) {
+          setCreated({ key: apiKeyCreate.apiKeyEdge.node.key, secret: apiKeyCreate.secretPlaintext });
         }
       },
       onError: (error) => setCreateErrors([{ field: null, code: "ERROR", message: error.message }]),
@@ -87,11 +89,11 @@ export function KeySelector({ account, apiKey, readOnly, onSelect }: Props) {
             </option>
           ))}
         </select>
-        <span className="muted">{keys.length} {keys.length === 1 ? "key" : "keys"}</span>
+        <span className="muted">{apiKeys.totalCount} of {apiKeyLimit} keys</span>
       </div>
       {selected && <NicknameEditor key={selected.id} apiKey={selected} readOnly={readOnly} />}
       <p>Need more API keys? Create additional keys for different environments or use cases.</p>
-      <button type="button" onClick={requestMore} disabled={readOnly || creating}>
+      <button type="button" onClick={requestMore} disabled={readOnly || creating || apiKeys.totalCount >= apiKeyLimit}>
         Request more API keys
       </button>
       <FieldErrors errors={createErrors} field={null} />

@@ -1,7 +1,7 @@
 // "Signed Webhooks": the Signature secret (masked, reveal, copy, rotate), the Signature
 // method, and whether SMS API webhooks are signed.
 import { useState } from "react";
-import { graphql, useFragment, useMutation, useRelayEnvironment } from "react-relay";
+import { graphql, useFragment, useMutation } from "react-relay";
 import type { SignedWebhooks_apiKey$key } from "./__generated__/SignedWebhooks_apiKey.graphql";
 import type { SignedWebhooksRevealMutation } from "./__generated__/SignedWebhooksRevealMutation.graphql";
 import type { SignedWebhooksRotateMutation } from "./__generated__/SignedWebhooksRotateMutation.graphql";
@@ -9,7 +9,6 @@ import type { SignedWebhooksUpdateMutation, SignatureMethod } from "./__generate
 import { FieldErrors, type UserErrorData } from "../common/UserErrors";
 import { CopyButton } from "../common/CopyButton";
 import { ShownOnce } from "../common/ShownOnce";
-import { refreshSettings } from "../common/freshSettings";
 
 const fragment = graphql`
   fragment SignedWebhooks_apiKey on ApiKey {
@@ -31,6 +30,7 @@ const rotateMutation = graphql`
   mutation SignedWebhooksRotateMutation($input: SignatureSecretRotateInput!) {
     signatureSecretRotate(input: $input) {
       secretPlaintext
+      apiKey { id ...SignedWebhooks_apiKey }
       userErrors { field code message }
     }
   }
@@ -55,7 +55,6 @@ const METHODS: [SignatureMethod, string][] = [
 
 export function SignedWebhooks({ apiKey, readOnly }: { apiKey: SignedWebhooks_apiKey$key; readOnly: boolean }) {
   const data = useFragment(fragment, apiKey);
-  const environment = useRelayEnvironment();
   const [plain, setPlain] = useState<string | null>(null);
   const [rotated, setRotated] = useState<string | null>(null);
   const [errors, setErrors] = useState<readonly UserErrorData[]>([]);
@@ -86,8 +85,6 @@ export function SignedWebhooks({ apiKey, readOnly }: { apiKey: SignedWebhooks_ap
       onCompleted: ({ signatureSecretRotate: r }) => {
         setErrors(r.userErrors);
         if (r.secretPlaintext) setRotated(r.secretPlaintext);
-        // The payload does not carry the key: read its masked secret afresh.
-        void refreshSettings(environment, data.id);
       },
       onError: fail,
     });
