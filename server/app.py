@@ -18,11 +18,13 @@ from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
 from server.background import background_jobs
 from server.broker import InProcessBroker
+from server.console import console_routes
 from server.graphiql import graphiql_routes
 from server.health import healthz, readyz
 from server.heap import freeze_startup_heap
 from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.logs import AccessLogMiddleware
+from server.persisted import PersistedDocuments
 from server.redis_broker import RedisBroker
 from server.sender import HttpxWebhookSender
 from server.settings import Settings
@@ -115,6 +117,8 @@ def create_app(
         schema=build_schema(introspection=settings.introspection),
         deps=deps,
         allowed_origins=settings.cors_origins,
+        documents=PersistedDocuments.load(settings.persisted_documents),
+        trusted_only=settings.trusted_documents_only,
     )
     lifespan = _lifespan(
         settings,
@@ -147,6 +151,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *graphiql_routes(),
+            # Last: every path nothing above took is the console's.
+            *console_routes(settings.console_dist),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.config import DEFAULT_DATABASE_URL, is_sqlite
+from server.persisted import TrustedDocumentsOnly
 from signing.crypto import format_master_key, generate_master_key, parse_master_key
 
 _TRUE = {"1", "true", "yes", "on"}
+# The console's build output, beside the server's own folders.
+CONSOLE_DIST = Path(__file__).resolve().parents[1] / "console" / "dist"
+MANIFEST_NAME = "persisted-documents.json"
 
 
 class SettingsError(RuntimeError):
@@ -66,6 +70,11 @@ class Settings:
     max_deliveries_in_flight: int = 5
     # At shutdown, running deliveries get this long to finish before they are interrupted.
     delivery_shutdown_grace_seconds: float = 5.0
+    # The manifest of persisted documents ({id: text}); None: documents by ID are refused.
+    persisted_documents: Path | None = None
+    trusted_documents_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF
+    # The console's build, served at `/`; a page saying how to build it when missing.
+    console_dist: Path = CONSOLE_DIST
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -98,7 +107,34 @@ class Settings:
             delivery_backoff_seconds=_float(env, "SWITCHBOARD_DELIVERY_BACKOFF", 1.0),
             max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
             delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
+            persisted_documents=_manifest(env),
+            trusted_documents_only=_trusted_only(env),
+            console_dist=Path(env.get("SWITCHBOARD_CONSOLE_DIST") or CONSOLE_DIST),
         )
+
+
+def _manifest(env: dict[str, str]) -> Path | None:
+    """SWITCHBOARD_PERSISTED_DOCUMENTS (which must exist), else the built console's manifest
+    if there is one."""
+    raw = env.get("SWITCHBOARD_PERSISTED_DOCUMENTS")
+    if raw:
+        path = Path(raw)
+        if not path.is_file():
+            raise SettingsError(f"SWITCHBOARD_PERSISTED_DOCUMENTS: no file at {path}")
+        return path
+    default = CONSOLE_DIST / MANIFEST_NAME
+    return default if default.is_file() else None
+
+
+def _trusted_only(env: dict[str, str]) -> TrustedDocumentsOnly:
+    raw = (env.get("SWITCHBOARD_TRUSTED_DOCUMENTS_ONLY") or "off").strip().lower()
+    try:
+        return TrustedDocumentsOnly(raw)
+    except ValueError:
+        choices = ", ".join(mode.value for mode in TrustedDocumentsOnly)
+        raise SettingsError(
+            f"SWITCHBOARD_TRUSTED_DOCUMENTS_ONLY must be one of {choices}"
+        ) from None
 
 
 def _master_key(env: dict[str, str], database_url: str, data_dir: Path) -> bytes:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -13,6 +14,7 @@ from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph.context import Context
@@ -22,12 +24,30 @@ from resolvers.errors import AuthenticationError, TooManyAttempts
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
 from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, response_media_type
+from server.persisted import (
+    ID_FIELDS,
+    PersistedDocumentError,
+    PersistedDocuments,
+    TrustedDocumentsOnly,
+    trusted_only_for,
+)
+from server.persisted_ws import PersistedDocumentsWSHandler
 
 
 class SwitchboardGraphQL(GraphQL):
     """Our context, WebSocket authentication, offline GraphiQL, and spec-conformant responses."""
 
-    def __init__(self, *, schema: Schema, deps: Deps, allowed_origins: tuple[str, ...]) -> None:
+    graphql_transport_ws_handler_class = PersistedDocumentsWSHandler
+
+    def __init__(
+        self,
+        *,
+        schema: Schema,
+        deps: Deps,
+        allowed_origins: tuple[str, ...],
+        documents: PersistedDocuments | None = None,
+        trusted_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -37,6 +57,8 @@ class SwitchboardGraphQL(GraphQL):
             allowed_origins=allowed_origins,
         )
         self.deps = deps
+        self.documents = documents or PersistedDocuments()
+        self.trusted_only = trusted_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,6 +79,33 @@ class SwitchboardGraphQL(GraphQL):
             except HTTPException as exc:
                 response = _http_error(exc, request, media_type or JSON)
         await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request, with a persisted document's text in place of its `documentId`."""
+        parsed = await super().parse_http_body(request)
+        if isinstance(parsed, list):
+            return parsed
+        trusted_only = self.trusted_documents_only(request.headers.get("authorization"))
+        if request.method == "GET":
+            params: Any = request.query_params
+        else:
+            body = await request.get_body()  # read once already: Starlette keeps it
+            if parsed.query is not None and not trusted_only and not _may_name_document(body):
+                return parsed  # the common case: plain query text, nothing to look up
+            params = self.parse_json(body)
+        query = self.documents.document(params, parsed.query, trusted_only=trusted_only)
+        return dataclasses.replace(parsed, query=query)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted document is an operation, not a visit to GraphiQL.
+        if any(request.query_params.get(name) is not None for name in ID_FIELDS):
+            return False
+        return super().should_render_graphql_ide(request)
+
+    def trusted_documents_only(self, authorization: str | None) -> bool:
+        return trusted_only_for(self.trusted_only, authorization)
 
     def _wants_ide(self, request: Request) -> bool:
         return request.method == "GET" and "text/html" in request.headers.get("accept", "")
@@ -107,6 +156,12 @@ class SwitchboardGraphQL(GraphQL):
         return HTMLResponse(graphiql_html(str(request.url.path)))
 
 
+def _may_name_document(body: str | bytes) -> bool:
+    """Whether a JSON body may carry a document ID (a cheap test before parsing it again)."""
+    raw = body.encode() if isinstance(body, str) else body
+    return any(f'"{name}"'.encode() in raw for name in ID_FIELDS)
+
+
 def _is_request_error(response_data: Any) -> bool:
     """Parse, validation and variable-coercion failures: errors without a path, no data."""
     if not isinstance(response_data, dict) or response_data.get("data") is not None:
@@ -117,6 +172,8 @@ def _is_request_error(response_data: Any) -> bool:
 
 def _http_error(exc: HTTPException, request: Request, media_type: str) -> Response:
     reason = exc.reason
+    if isinstance(exc, PersistedDocumentError):
+        return error_response(exc.status_code, exc.code, reason, media_type)
     if exc.status_code == 405 or "not allowed when using GET" in reason:
         return error_response(
             405,
