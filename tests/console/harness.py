@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import itertools
 import json
 import os
 import socket
@@ -31,6 +30,7 @@ class Account:
     account_id: str
     api_key: str
     api_secret: str
+    msisdn: str
 
 
 class ServerProcess:
@@ -43,17 +43,16 @@ class ServerProcess:
             "SWITCHBOARD_DATA_DIR": str(data_dir),
             # The receiver listens on 127.0.0.1, which webhooks may not target otherwise.
             "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS": "1",
+            # Browser sessions may send only the console's own documents, by ID: a page that
+            # sent query text anywhere would fail these tests.
+            "SWITCHBOARD_TRUSTED_DOCUMENTS_ONLY": "sessions",
             "SWITCHBOARD_DELIVERY_BACKOFF": "0.2",
         }
         self.env.pop("REDIS_URL", None)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        self._numbers = itertools.count(447700900001)
-
-    def next_msisdn(self) -> str:
-        """Numbers are unique across accounts: each test's account gets its own."""
-        return str(next(self._numbers))
+        self._batches = 0
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -65,7 +64,7 @@ class ServerProcess:
     def start(self) -> None:
         self.cli("migrate")
         command = [
-            sys.executable, "-m", "uvicorn", "tests.console.serve_console:create", "--factory",
+            sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)
@@ -90,17 +89,20 @@ class ServerProcess:
             self.process.kill()
             self.process.wait(timeout=5)
 
-    def new_account(
-        self, name: str, *, hipaa: bool = False, numbers: tuple[str, ...] = ()
-    ) -> Account:
-        made = json.loads(self.cli("account", "create", "--name", name))
-        account = Account(made["accountId"], made["apiKey"], made["apiSecret"])
-        if hipaa:
-            self.cli("account", "hipaa", "--account-id", account.account_id, "--enable")
-        for msisdn in numbers:
-            self.cli("number", "add", "--api-key", account.api_key, "--msisdn", msisdn,
-                     "--country", "GB")  # fmt: skip
-        return account
+    def provision(self, count: int) -> list[Account]:
+        """`count` fresh accounts with one number each; the first has HIPAA enabled."""
+        first = 447700900000 + 1000 * self._batches
+        self._batches += 1
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.console.provision", str(count), str(first)],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        made = json.loads(done.stdout)
+        return [Account(m["accountId"], m["apiKey"], m["apiSecret"], m["msisdn"]) for m in made]
 
 
 def graphql(server: ServerProcess, account: Account, query: str, **variables: Any) -> Any:

@@ -112,8 +112,8 @@ def test_signed_webhooks_secret_method_and_sms_signing(context, account):
     expect(signed.get_by_label("Sign SMS API webhooks")).to_be_checked()
 
 
-def test_compliance_hipaa_notice(context, server):
-    enabled = server.new_account("Console HIPAA", hipaa=True)
+def test_compliance_hipaa_notice(context, accounts):
+    enabled = accounts.take(hipaa=True)
     page = context.new_page()
     sign_in(page, enabled)
     compliance = section(page, "Compliance")

@@ -33,6 +33,9 @@ export function createSessionEnvironment(
     connectionParams: auth,
     lazy: true,
     retryAttempts: 5,
+    // graphql-ws checks that a subscribe payload has a `query` string before it sends it; the
+    // console names persisted documents instead, so it passes "" and drops it on the wire.
+    jsonMessageReplacer: (key, value) => (key === "query" && value === "" ? undefined : value),
   });
 
   async function fetchQuery(
@@ -58,7 +61,7 @@ export function createSessionEnvironment(
   function subscribe(params: RequestParameters, variables: Variables) {
     return Observable.create<GraphQLResponse>((sink) =>
       socket.subscribe(
-        { ...documentBody(params), variables } as never,
+        { ...documentBody(params), query: "", variables },
         {
           next: (value) => sink.next(value as GraphQLResponse),
           error: (error) => sink.error(error instanceof Error ? error : new Error(describe(error))),

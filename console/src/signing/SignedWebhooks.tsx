@@ -60,7 +60,7 @@ export function SignedWebhooks({ apiKey, readOnly }: { apiKey: SignedWebhooks_ap
   const [errors, setErrors] = useState<readonly UserErrorData[]>([]);
   const [reveal, revealing] = useMutation<SignedWebhooksRevealMutation>(revealMutation);
   const [rotate, rotating] = useMutation<SignedWebhooksRotateMutation>(rotateMutation);
-  const [update, updating] = useMutation<SignedWebhooksUpdateMutation>(updateMutation);
+  const [update] = useMutation<SignedWebhooksUpdateMutation>(updateMutation);
   const fail = (error: Error) => setErrors([{ field: null, code: "ERROR", message: error.message }]);
 
   function fetchPlain(): Promise<string | null> {
@@ -93,6 +93,12 @@ export function SignedWebhooks({ apiKey, readOnly }: { apiKey: SignedWebhooks_ap
   function change(input: { method?: SignatureMethod; signSmsWebhooks?: boolean }) {
     update({
       variables: { input: { apiKeyId: data.id, ...input } },
+      // Shown at once; the payload (or a userError) settles it.
+      optimisticUpdater: (store) => {
+        const signature = store.get(data.id)?.getLinkedRecord("signature");
+        if (input.method) signature?.setValue(input.method, "method");
+        if (input.signSmsWebhooks !== undefined) signature?.setValue(input.signSmsWebhooks, "signSmsWebhooks");
+      },
       onCompleted: ({ signatureSettingsUpdate: r }) => setErrors(r.userErrors),
       onError: fail,
     });
@@ -118,7 +124,7 @@ export function SignedWebhooks({ apiKey, readOnly }: { apiKey: SignedWebhooks_ap
       </div>
       <div className="field">
         <label htmlFor="signature-method">Signature method</label>
-        <select id="signature-method" value={data.signature.method} disabled={readOnly || updating}
+        <select id="signature-method" value={data.signature.method} disabled={readOnly}
           onChange={(e) => change({ method: e.target.value as SignatureMethod })}
           aria-describedby="signature-method-errors">
           {METHODS.map(([value, text]) => <option key={value} value={value}>{text}</option>)}
@@ -127,7 +133,7 @@ export function SignedWebhooks({ apiKey, readOnly }: { apiKey: SignedWebhooks_ap
       </div>
       <div className="field">
         <input id="sign-sms" type="checkbox" checked={data.signature.signSmsWebhooks}
-          disabled={readOnly || updating} onChange={(e) => change({ signSmsWebhooks: e.target.checked })} />
+          disabled={readOnly} onChange={(e) => change({ signSmsWebhooks: e.target.checked })} />
         <label htmlFor="sign-sms">Sign SMS API webhooks</label>
         <FieldErrors errors={errors} field="signSmsWebhooks" />
       </div>
