@@ -57,34 +57,36 @@ export function SettingsPage({ session, onSignOut }: { session: Session; onSignO
         </p>
         <button type="button" onClick={onSignOut}>Sign out</button>
       </header>
-      <p className="intro">
-        The API Settings page allows you to manage your API credentials, configure webhooks,
-        and control SMS API behavior. Each API key has its own set of credentials and
-        configuration.
-      </p>
-      {readOnly && (
-        <p className="notice" role="note">
-          Read-only: you signed in as a Viewer. Sign in as an Admin to change settings.
+      <main>
+        <p className="intro">
+          The API Settings page allows you to manage your API credentials, configure webhooks,
+          and control SMS API behavior. Each API key has its own set of credentials and
+          configuration.
         </p>
-      )}
-      <KeySelector account={viewer.account} apiKey={apiKey ?? null} readOnly={readOnly}
-        onSelect={setSelectedKey} />
-      {apiKey ? (
-        <>
-          <LiveUpdates apiKeyId={apiKey.id} />
-          <ApiKeySecret apiKey={apiKey} readOnly={readOnly} />
-          <MessagingApiType apiKey={apiKey} readOnly={readOnly} />
-          <SmsWebhooks apiKey={apiKey} readOnly={readOnly} />
-          <MessagesWebhooks apiKey={apiKey} readOnly={readOnly} />
-          <YourNumbers account={viewer.account} readOnly={readOnly} />
-          <SignedWebhooks apiKey={apiKey} readOnly={readOnly} />
-          <SendTestWebhook apiKey={apiKey} readOnly={readOnly} />
-        </>
-      ) : (
-        <p role="alert">API key {selectedKey} is not one this session may see.</p>
-      )}
-      <Compliance account={viewer.account} />
-      <AuditLog account={viewer.account} />
+        {readOnly && (
+          <p className="notice" role="note">
+            Read-only: you signed in as a Viewer. Sign in as an Admin to change settings.
+          </p>
+        )}
+        <KeySelector account={viewer.account} apiKey={apiKey ?? null} readOnly={readOnly}
+          onSelect={setSelectedKey} />
+        {apiKey ? (
+          <>
+            <LiveUpdates apiKeyId={apiKey.id} />
+            <ApiKeySecret apiKey={apiKey} readOnly={readOnly} />
+            <MessagingApiType apiKey={apiKey} readOnly={readOnly} />
+            <SmsWebhooks apiKey={apiKey} readOnly={readOnly} />
+            <MessagesWebhooks apiKey={apiKey} readOnly={readOnly} />
+            <YourNumbers account={viewer.account} readOnly={readOnly} />
+            <SignedWebhooks apiKey={apiKey} readOnly={readOnly} />
+            <SendTestWebhook apiKey={apiKey} readOnly={readOnly} />
+          </>
+        ) : (
+          <p role="alert">API key {selectedKey} is not one this session may see.</p>
+        )}
+        <Compliance account={viewer.account} />
+        <AuditLog account={viewer.account} />
+      </main>
     </div>
   );
 }

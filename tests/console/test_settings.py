@@ -64,7 +64,7 @@ def test_per_number_webhook_under_your_numbers(context, account):
     page = context.new_page()
     sign_in(page, account)
     numbers = section(page, "Your numbers")
-    number = numbers.get_by_role("group", name=re.compile(r"^Number \d+"))
+    number = numbers.get_by_role("form", name=re.compile(r"^Number \d+"))
     number.get_by_label("Inbound webhook").fill("https://example.com/webhooks/number")
     number.get_by_role("button", name="Save").click()
     expect(number.get_by_role("status")).to_have_text("Saved")

@@ -67,7 +67,7 @@ function NumberWebhook({ number, readOnly }: { number: NumberData; readOnly: boo
   }
 
   return (
-    <form className="number" role="group" noValidate aria-label={`Number ${number.msisdn}`}
+    <form className="number" noValidate aria-label={`Number ${number.msisdn}`}
       onSubmit={(e) => { e.preventDefault(); save(); }}>
       <h3>+{number.msisdn} <span className="muted">({number.country}{number.apiKey ? ` · key ${number.apiKey.key}` : ""})</span></h3>
       <label htmlFor={inputId}>Inbound webhook</label>
