@@ -38,6 +38,7 @@ def test_send_test_webhook_shows_steps_live_and_redelivers(context, account, tmp
 
         earlier = test.get_by_role("group", name=re.compile("^DELIVERY_RECEIPT delivery"))
         expect(earlier).to_have_count(1)
+        expect(test.get_by_role("heading", name="Earlier deliveries (1)")).to_be_visible()
         earlier.get_by_role("button", name="Redeliver").click()
         expect(
             test.get_by_role("group", name=re.compile("^DELIVERY_RECEIPT delivery"))

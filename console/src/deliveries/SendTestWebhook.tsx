@@ -70,6 +70,15 @@ function appendStep(store: RecordSourceSelectorProxy) {
   delivery.setLinkedRecords([...steps, step], "steps");
 }
 
+// @prependEdge adds the new delivery to the list; its count goes up with it.
+function countOneMore(connectionId: string) {
+  return (store: RecordSourceSelectorProxy) => {
+    const connection = store.get(connectionId);
+    const total = connection?.getValue("totalCount");
+    if (connection && typeof total === "number") connection.setValue(total + 1, "totalCount");
+  };
+}
+
 const EVENTS: [WebhookEvent, string][] = [
   ["DELIVERY_RECEIPT", "Delivery receipt (DLR)"],
   ["INBOUND_SMS", "Inbound SMS"],
@@ -110,6 +119,9 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
         input: { apiKeyId: data.id, event, url: url.trim() || null, idempotencyKey: crypto.randomUUID() },
         connections,
       },
+      updater: (store, response) => {
+        if (response?.testDeliveryStart.deliveryEdge) countOneMore(data.testDeliveries.__id)(store);
+      },
       onCompleted: ({ testDeliveryStart: r }) => {
         setErrors(r.userErrors);
         if (r.deliveryEdge) follow(r.deliveryEdge.node.id);
@@ -122,6 +134,9 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
     setErrors([]);
     redeliver({
       variables: { input: { deliveryId }, connections },
+      updater: (store, response) => {
+        if (response?.testDeliveryRedeliver.deliveryEdge) countOneMore(data.testDeliveries.__id)(store);
+      },
       onCompleted: ({ testDeliveryRedeliver: r }) => {
         setErrors(r.userErrors);
         if (r.deliveryEdge) follow(r.deliveryEdge.node.id);
