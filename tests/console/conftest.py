@@ -1,5 +1,5 @@
-"""Fixtures for the console's browser tests: one server process and one Chromium for the
-session, a fresh account and browser context per test.
+"""Fixtures for the console's browser tests: one server process for the package, one Chromium
+per module, a fresh account and browser context per test.
 
 In CI (CI=true) a missing Chromium or console build fails the run; locally it skips."""
 
@@ -37,7 +37,8 @@ def _missing(what: str) -> None:
     pytest.skip(what)
 
 
-@pytest.fixture(scope="session")
+# The server process serves this package's tests and stops after them.
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     if not DIST_INDEX.exists() or not AXE.exists():
         _missing("the console is not built: run make install")
@@ -49,7 +50,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         process.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running on this
+# thread while it is open, and the rest of the suite's asyncio tests cannot start one then.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core")
@@ -91,7 +94,7 @@ class Accounts:
         return (self.hipaa if hipaa else self.plain).pop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def accounts(server: ServerProcess) -> Accounts:
     return Accounts(server)
 
