@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
@@ -11,6 +12,11 @@ from tests.console.pages import section, sign_in
 
 def test_sign_in_shows_the_page_and_keeps_the_token_out_of_local_storage(context, account):
     page = context.new_page()
+    bodies: list[dict] = []
+    page.on(
+        "request",
+        lambda r: bodies.append(json.loads(r.post_data)) if r.url.endswith("/graphql") else None,
+    )
     sign_in(page, account)
     expect(page.get_by_role("heading", name="API Settings", level=1)).to_be_visible()
     keys = section(page, "API keys")
@@ -18,6 +24,10 @@ def test_sign_in_shows_the_page_and_keeps_the_token_out_of_local_storage(context
     assert page.evaluate("() => window.localStorage.length") == 0
     stored = page.evaluate("() => Object.keys(window.sessionStorage)")
     assert stored == ["switchboard.session"]
+    # Persisted documents only: every request names its document by ID, none sends text.
+    assert len(bodies) >= 2
+    assert all(set(b) == {"documentId", "operationName", "variables"} for b in bodies), bodies
+    assert all(re.fullmatch("sha256:[0-9a-f]{64}", b["documentId"]) for b in bodies)
 
 
 def test_wrong_secret_is_refused_with_a_message(context, account):
