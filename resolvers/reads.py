@@ -207,6 +207,35 @@ async def get_node(*, principal: Principal, kind: str, pk: int) -> Model | None:
     return None if model is None else await get_owned(principal=principal, model=model, pk=pk)
 
 
+async def owned_nodes(
+    *, principal: Principal, refs: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Model]:
+    """Objects by (type name, primary key), one statement per type, each only if the caller
+    owns it (the rule get_owned applies to one)."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for kind, pk in refs:
+        wanted[kind].add(pk)
+    found: dict[tuple[str, int], Model] = {}
+    for kind, pks in wanted.items():
+        model = NODE_MODELS.get(kind)
+        query: QuerySet[Any]
+        if model is None:
+            continue
+        if model is Account:
+            query = Account.filter(id=principal.account_id, id__in=pks)
+        elif model is ApiKey:
+            query = _keys_of(principal).filter(id__in=pks)
+        else:
+            if model is ApiSecret:
+                query = ApiSecret.filter(id__in=pks, api_key__account_id=principal.account_id)
+            else:
+                query = model.filter(id__in=pks, account_id=principal.account_id)
+            if principal.api_key_id is not None:
+                query = query.filter(api_key_id=principal.api_key_id)
+        found.update({(kind, row.pk): row for row in await query})
+    return found
+
+
 # Batch reads for the graph's DataLoaders: one statement per batch, whatever its size, answered
 # with plain rows (see rows.py for why).
 

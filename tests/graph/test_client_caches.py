@@ -19,6 +19,7 @@ from graph.schema import schema
 from models.account import Account
 from resolvers.principal import Role
 from tests.conftest import Seeded, gql
+from tests.graph.test_reads import count_sql
 
 ROTATE = """
 mutation($input: SignatureSecretRotateInput!) {
@@ -162,3 +163,33 @@ def test_fixed_lists_are_enums() -> None:
     }
     found = {place: str(types[place[0]].fields[place[1]].type) for place in fields}  # type: ignore[union-attr]
     assert found == fields
+
+
+TARGETS = """
+query { viewer { account { auditEvents(first: 20) { edges { node {
+  target { id ... on ApiKey { nickname } }
+} } } } } }
+"""
+
+
+async def test_a_page_of_audit_targets_loads_in_one_statement_per_type(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    key = to_global_id("ApiKey", seeded.api_key_id)
+    created = [
+        (await data(client, CREATE_KEY, seeded.basic, input={"nickname": name}))["apiKeyCreate"]
+        for name in ("Two", "Three")
+    ]
+    await data(client, RENAME, seeded.bearer(), input={"apiKeyId": key, "nickname": "One"})
+    with count_sql() as statements:
+        events = (await data(client, TARGETS, seeded.basic))["viewer"]["account"]["auditEvents"]
+    targets = [edge["node"]["target"] for edge in events["edges"]]
+    assert targets == [
+        {"id": key, "nickname": "One"},
+        {"id": created[1]["apiKey"]["id"], "nickname": "Three"},
+        {"id": created[0]["apiKey"]["id"], "nickname": "Two"},
+    ]
+    # Three events name three keys: one statement reads them all, not one per event.
+    key_reads = [statement for statement in statements if 'FROM "api_key" WHERE' in statement]
+    assert len(key_reads) == 1, statements
+    assert sum("audit_event" in statement for statement in statements) == 1, statements
