@@ -132,6 +132,7 @@ def test_compliance_without_hipaa_and_the_audit_log_pages(context, server, accou
     audit = section(page, "Audit log")
     rows = audit.get_by_role("row")
     expect(rows).to_have_count(11)  # the header and a page of 10
+    expect(rows.nth(1)).to_contain_text(f"API key {account.api_key} (Name 11)")  # its target
     audit.get_by_role("button", name="Load older events").click()
     expect(rows).not_to_have_count(11)
     assert rows.count() > 11

@@ -8,7 +8,17 @@ const fragment = graphql`
   @argumentDefinitions(count: { type: "Int", defaultValue: 10 }, cursor: { type: "String" })
   @refetchable(queryName: "AuditLogPaginationQuery") {
     auditEvents(first: $count, after: $cursor) @connection(key: "AuditLog_auditEvents") {
-      edges { node { id action actor role createdAt } }
+      edges {
+        node {
+          id action actor role createdAt
+          target {
+            __typename
+            ... on ApiKey { key nickname }
+            ... on ApiSecret { masked }
+            ... on Number { msisdn }
+          }
+        }
+      }
     }
   }
 `;
@@ -22,12 +32,12 @@ export function AuditLog({ account }: { account: AuditLog_account$key }) {
       <table>
         <caption className="muted">Every change and reveal, newest first</caption>
         <thead>
-          <tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Role</th></tr>
+          <tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Actor</th><th scope="col">Role</th></tr>
         </thead>
         <tbody>
           {events.map((e) => (
             <tr key={e.id}>
-              <td>{formatTime(e.createdAt)}</td><td>{e.action}</td><td>{e.actor}</td><td>{e.role ?? ""}</td>
+              <td>{formatTime(e.createdAt)}</td><td>{e.action}</td><td>{describeTarget(e.target)}</td><td>{e.actor}</td><td>{e.role ?? ""}</td>
             </tr>
           ))}
         </tbody>
@@ -38,4 +48,27 @@ export function AuditLog({ account }: { account: AuditLog_account$key }) {
       </button>
     </section>
   );
+}
+
+type Target = {
+  readonly __typename: string;
+  readonly key?: string;
+  readonly nickname?: string | null;
+  readonly masked?: string;
+  readonly msisdn?: string;
+} | null | undefined;
+
+// What an event was about, in the words the page uses; gone or hidden targets show nothing.
+function describeTarget(target: Target): string {
+  if (!target) return "";
+  switch (target.__typename) {
+    case "ApiKey":
+      return `API key ${target.key}${target.nickname ? ` (${target.nickname})` : ""}`;
+    case "ApiSecret":
+      return `API secret ${target.masked}`;
+    case "Number":
+      return `+${target.msisdn}`;
+    default:
+      return target.__typename;
+  }
 }
