@@ -11,7 +11,7 @@ import type { SendTestWebhookFollowSubscription } from "./__generated__/SendTest
 import type { SendTestWebhookRedeliverMutation } from "./__generated__/SendTestWebhookRedeliverMutation.graphql";
 import { Timeline } from "./Timeline";
 import { FieldErrors, type UserErrorData } from "../common/UserErrors";
-import { formatTime } from "../common/time";
+import { EarlierDeliveries } from "./EarlierDeliveries";
 
 const fragment = graphql`
   fragment SendTestWebhook_apiKey on ApiKey
@@ -166,20 +166,8 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
       <FieldErrors errors={errors} field={null} />
       <FieldErrors errors={errors} field="deliveryId" />
       {shown && <Timeline delivery={shown} />}
-      <h3>Earlier deliveries ({data.testDeliveries.totalCount})</h3>
-      <ul className="deliveries">
-        {edges.map(({ node }) => (
-          <li key={node.id} role="group" aria-label={`${node.event} delivery of ${formatTime(node.createdAt)}`}>
-            {node.event} to {node.url}: <strong>{node.status}</strong>
-            {node.errorCode && <> ({node.errorCode})</>} · {formatTime(node.createdAt)}{" "}
-            <button type="button" onClick={() => follow(node.id)}>Show steps</button>{" "}
-            <button type="button" onClick={() => resend(node.id)} disabled={readOnly || redelivering}>
-              Redeliver
-            </button>
-          </li>
-        ))}
-      </ul>
-      {edges.length === 0 && <p className="muted">No test deliveries yet.</p>}
+      <EarlierDeliveries deliveries={edges.map((e) => e.node)} total={data.testDeliveries.totalCount}
+        readOnly={readOnly || redelivering} onFollow={follow} onRedeliver={resend} />
     </section>
   );
 }
