@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from tests.console.harness import ROOT, Account, ServerProcess
 
@@ -29,6 +30,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--metrics-recording-only",
 ]
+
+
+# Generous: the CI machine is small and shared; an assertion waits this long for the page.
+expect.set_options(timeout=15_000)
 
 
 def _missing(what: str) -> None:
@@ -56,10 +61,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-dejavu-core")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed: make install")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

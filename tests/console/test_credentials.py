@@ -23,8 +23,15 @@ def test_nickname_and_request_more_api_keys(context, account):
     shown = keys.get_by_role("group", name=re.compile("^API secret of the new key"))
     expect(shown).to_contain_text("shown only this once")
     expect(keys.get_by_label("API key").locator("option")).to_have_count(2)
+    new_key = shown.get_attribute("aria-label").rsplit(" ", 1)[-1]
     shown.get_by_role("button", name="Done").click()
     expect(shown).to_have_count(0)
+    expect(keys).to_contain_text("2 of 10 keys")
+
+    keys.get_by_label("API key").select_option(value=new_key)
+    secrets = section(page, "API Key & Secret")
+    expect(secrets.get_by_label("API key")).to_have_text(new_key)
+    expect(keys.get_by_label("Nickname")).to_have_value("")
 
 
 def test_reveal_and_copy_a_secret_and_its_last_use(context, account):

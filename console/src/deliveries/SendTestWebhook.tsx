@@ -12,6 +12,7 @@ import type { SendTestWebhookRedeliverMutation } from "./__generated__/SendTestW
 import { Timeline } from "./Timeline";
 import { FieldErrors, type UserErrorData } from "../common/UserErrors";
 import { EarlierDeliveries } from "./EarlierDeliveries";
+import { countOneMore } from "../common/connections";
 
 const fragment = graphql`
   fragment SendTestWebhook_apiKey on ApiKey
@@ -70,15 +71,6 @@ function appendStep(store: RecordSourceSelectorProxy) {
   delivery.setLinkedRecords([...steps, step], "steps");
 }
 
-// @prependEdge adds the new delivery to the list; its count goes up with it.
-function countOneMore(connectionId: string) {
-  return (store: RecordSourceSelectorProxy) => {
-    const connection = store.get(connectionId);
-    const total = connection?.getValue("totalCount");
-    if (connection && typeof total === "number") connection.setValue(total + 1, "totalCount");
-  };
-}
-
 const EVENTS: [WebhookEvent, string][] = [
   ["DELIVERY_RECEIPT", "Delivery receipt (DLR)"],
   ["INBOUND_SMS", "Inbound SMS"],
@@ -120,7 +112,7 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
         connections,
       },
       updater: (store, response) => {
-        if (response?.testDeliveryStart.deliveryEdge) countOneMore(data.testDeliveries.__id)(store);
+        if (response?.testDeliveryStart.deliveryEdge) countOneMore(store, data.testDeliveries.__id);
       },
       onCompleted: ({ testDeliveryStart: r }) => {
         setErrors(r.userErrors);
@@ -135,7 +127,7 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
     redeliver({
       variables: { input: { deliveryId }, connections },
       updater: (store, response) => {
-        if (response?.testDeliveryRedeliver.deliveryEdge) countOneMore(data.testDeliveries.__id)(store);
+        if (response?.testDeliveryRedeliver.deliveryEdge) countOneMore(store, data.testDeliveries.__id);
       },
       onCompleted: ({ testDeliveryRedeliver: r }) => {
         setErrors(r.userErrors);

@@ -8,6 +8,7 @@ import type { KeySelectorNicknameMutation } from "./__generated__/KeySelectorNic
 import type { KeySelectorCreateMutation } from "./__generated__/KeySelectorCreateMutation.graphql";
 import { FieldErrors, type UserErrorData } from "../common/UserErrors";
 import { ShownOnce } from "../common/ShownOnce";
+import { countOneMore } from "../common/connections";
 
 const accountFragment = graphql`
   fragment KeySelector_account on Account {
@@ -67,6 +68,9 @@ export function KeySelector({ account, apiKey, readOnly, onSelect }: Props) {
   function requestMore() {
     commitCreate({
       variables: { input: {}, connections: [apiKeys.__id] },
+      updater: (store, response) => {
+        if (response?.apiKeyCreate.apiKeyEdge) countOneMore(store, apiKeys.__id);
+      },
       onCompleted: ({ apiKeyCreate }) => {
         setCreateErrors(apiKeyCreate.userErrors);
         if (apiKeyCreate.apiKeyEdge && apiKeyCreate.secretPlaintext) {
