@@ -38,3 +38,18 @@ def test_wrong_secret_is_refused_with_a_message(context, account):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text(re.compile(".+"))
     expect(page.get_by_role("heading", name="API Key & Secret")).to_have_count(0)
+
+
+def test_a_reload_keeps_the_session_another_tab_does_not_and_sign_out_ends_it(context, account):
+    page = context.new_page()
+    sign_in(page, account)
+    page.reload()
+    expect(page.get_by_role("heading", name="API Key & Secret")).to_be_visible()
+
+    other = context.new_page()
+    other.goto("/")
+    expect(other.get_by_role("button", name="Sign in")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => window.sessionStorage.length") == 0
