@@ -18,7 +18,12 @@ def test_send_test_webhook_shows_steps_live_and_redelivers(context, account, tmp
         sign_in(page, account)
         test = section(page, "Send test webhook")
         test.get_by_label("Webhook", exact=True).select_option(label="Delivery receipt (DLR)")
-        test.get_by_label("Send to URL (optional)").fill(rx.url("/dlr"))
+        target = test.get_by_label("Send to URL (optional)")
+        target.fill("ftp://example.com/dlr")
+        test.get_by_role("button", name="Send test webhook").click()
+        expect(target).to_have_accessible_description(re.compile("http"))
+        assert rx.requests == []
+        target.fill(rx.url("/dlr"))
         test.get_by_role("button", name="Send test webhook").click()
 
         steps = test.get_by_role("list", name="Delivery steps")
