@@ -8,11 +8,14 @@ LOCK := requirements.lock
 PIP_TOOLS := pip-tools==7.6.2
 GRAPHIQL := server/graphiql
 GRAPHIQL_STAMP := $(GRAPHIQL)/node_modules/.installed-stamp
+CONSOLE := console
+CONSOLE_STAMP := $(CONSOLE)/dist/.built-stamp
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src $(CONSOLE)/scripts -type f -not -path '*/__generated__/*' 2>/dev/null)
 PORT ?= 8000
 
 .PHONY: install run test lint schema check-schema migrations bench lock
 
-install: $(STAMP) $(GRAPHIQL_STAMP)
+install: $(STAMP) $(GRAPHIQL_STAMP) $(CONSOLE_STAMP)
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +38,16 @@ lock:
 $(GRAPHIQL_STAMP): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
 	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
 	touch $(GRAPHIQL_STAMP)
+
+# The console (the API Settings page, served at /): npm ci, then relay-compiler (which also
+# writes the persisted-documents manifest the server loads), tsc and vite build into dist/.
+# Rebuilt when its sources, lockfile, configs or the schema change; all offline after npm ci.
+$(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json $(CONSOLE)/relay.config.json \
+		$(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json $(CONSOLE)/index.html schema.graphql \
+		$(CONSOLE_SOURCES)
+	npm ci --prefix $(CONSOLE) --no-audit --no-fund --loglevel=error
+	npm run --prefix $(CONSOLE) --silent build
+	touch $(CONSOLE_STAMP)
 
 run: install
 	$(BIN)/switchboard migrate
