@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import strawberry
@@ -41,12 +42,18 @@ def _root(name: str, mixins: tuple[type, ...], description: str) -> type:
 LIMITS = DocumentLimits()
 
 
-def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.Schema:
-    """The schema; with introspection off, field suggestions ("Did you mean …") go too."""
+def build_schema(
+    *,
+    introspection: bool = True,
+    trusted_documents: frozenset[str] = frozenset(),
+    **overrides: Any,
+) -> strawberry.Schema:
+    """The schema; with introspection off, field suggestions ("Did you mean …") go too.
+    `trusted_documents` (the persisted documents' text) are exempt from the document limits."""
     extensions: list[Any] = [
         ErrorCodes,
         OperationName,
-        request_limits(LIMITS),
+        request_limits(dataclasses.replace(LIMITS, trusted=trusted_documents)),
         DocumentCache,
     ]
     if not introspection:

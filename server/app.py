@@ -128,12 +128,15 @@ def create_app(
     settings = settings or Settings.from_env()
     owns_broker = deps is None
     deps = deps or build_deps(settings)
+    documents = PersistedDocuments.load(settings.persisted_documents)
     graphql = SwitchboardGraphQL(
-        schema=build_schema(introspection=settings.introspection),
+        schema=build_schema(
+            introspection=settings.introspection, trusted_documents=documents.texts
+        ),
         deps=deps,
         allowed_origins=settings.cors_origins,
         ws_recheck_seconds=settings.ws_recheck_seconds,
-        documents=PersistedDocuments.load(settings.persisted_documents),
+        documents=documents,
         trusted_only=settings.trusted_documents_only,
     )
     lifespan = _lifespan(

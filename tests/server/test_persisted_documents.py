@@ -189,3 +189,24 @@ def test_a_malformed_manifest_stops_the_server_from_starting(tmp_path: Path, con
     path.write_text(content)
     with pytest.raises(ManifestError, match="persisted documents manifest"):
         create_app(Settings(master_key=TEST_MASTER_KEY, persisted_documents=path))
+
+
+# 120 fields and 60 aliases: past what the document limits allow a stranger's text, as the
+# console's own page query (139 fields) is.
+WIDE = "query Wide { " + " ".join(f"f{n}: viewer {{ role }}" for n in range(60)) + " }"
+WIDER = WIDE.replace("Wide", "Wider").replace("f0:", "g0:")
+
+
+async def test_the_deployed_documents_are_exempt_from_the_document_limits(
+    deps: Deps, seeded: Seeded, tmp_path: Path
+) -> None:
+    wide_id = "sha256:" + hashlib.sha256(WIDE.encode()).hexdigest()
+    manifest = tmp_path / "persisted-documents.json"
+    manifest.write_text(json.dumps({wide_id: WIDE}))
+    async with served(deps, manifest) as (client, _):
+        by_id = await post(client, {"documentId": wide_id}, seeded.bearer())
+        assert by_id.status_code == 200, by_id.text
+        assert by_id.json()["data"]["f11"] == {"role": "ADMIN"}
+        # Text nobody deployed still meets every limit.
+        stranger = await post(client, {"query": WIDER}, seeded.bearer())
+        assert stranger.status_code == 400 and code_of(stranger) == "QUERY_TOO_COMPLEX"
