@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -38,9 +39,14 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
 
-def build_schema(*, introspection: bool = True, **overrides: Any) -> strawberry.Schema:
-    """The schema; with introspection off, field suggestions ("Did you mean …") go too."""
+def build_schema(
+    *, introspection: bool = True, observers: Sequence[Any] = (), **overrides: Any
+) -> strawberry.Schema:
+    """The schema; with introspection off, field suggestions ("Did you mean …") go too.
+    `observers` (the server's metrics and tracing) come first: they see the result last,
+    once every error has its code."""
     extensions: list[Any] = [
+        *observers,
         ErrorCodes,
         OperationName,
         request_limits(max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_tokens=MAX_TOKENS),

@@ -23,6 +23,12 @@ from resolvers.errors import DomainError
 from resolvers.principal import Role
 from server.app import build_deps
 from server.logs import configure_logging
+from server.metrics_endpoint import (
+    MULTIPROC_ENV,
+    prepare_multiprocess_dir,
+    remove_multiprocess_dir,
+    start_metrics_server,
+)
 from server.settings import Settings, SettingsError
 
 
@@ -59,15 +65,31 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
             "Never run this in production. ***",
             file=sys.stderr,
         )
-    uvicorn.run(
-        "server.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers,
-        log_config=configure_logging(),
-        **UVICORN_OPTIONS,
-    )
+    log_config = configure_logging()
+    folder, owned = None, False
+    if settings.metrics and (args.workers > 1 or MULTIPROC_ENV in os.environ):
+        # Each worker writes its metrics to files here; /metrics sums them.
+        folder, owned = prepare_multiprocess_dir()
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    metrics_server = None
+    try:
+        if settings.metrics and metrics_port is not None:
+            host = args.metrics_host or settings.metrics_host
+            metrics_server = start_metrics_server(host, metrics_port, folder)
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+            log_config=log_config,
+            **UVICORN_OPTIONS,
+        )
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+        if owned and folder is not None:
+            remove_multiprocess_dir(folder)
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -139,6 +161,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--dev", action="store_true", help="allow private webhook targets")
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus /metrics on this operator port (SWITCHBOARD_METRICS_PORT)",
+    )
+    serve.add_argument("--metrics-host", help="where /metrics listens (default 127.0.0.1)")
     serve.set_defaults(run=_serve, sync=True)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
     commands.add_parser("demo", help="create the demo account once").set_defaults(run=_demo)

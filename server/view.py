@@ -19,6 +19,7 @@ from graph.context import Context
 from resolvers.auth import authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
+from server import metrics
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
 from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, response_media_type
@@ -101,6 +102,12 @@ class SwitchboardGraphQL(GraphQL):
                 deps=self.deps, header=header, client_address=context.request_info.client_address
             )
         except (AuthenticationError, TooManyAttempts) as exc:
+            counter = (
+                metrics.rate_limited
+                if isinstance(exc, TooManyAttempts)
+                else metrics.authentication_failures
+            )
+            counter.get("websocket").inc()
             raise ConnectionRejectionError({"reason": str(exc)}) from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
