@@ -135,6 +135,16 @@ rate_limited = _Children(RATE_LIMITED)
 readiness_checks = _Children(READINESS_CHECKS)
 test_deliveries = _Children(TEST_DELIVERIES)
 
+# Series that exist at zero from the start, so a rate() over them has a baseline and a rule
+# that names them never reads "no data" on a quiet server.
+for _door in ("http", "websocket"):
+    authentication_failures.get(_door)
+    rate_limited.get(_door)
+for _limit in ("depth", "aliases", "tokens"):
+    DOCUMENTS_REFUSED.labels(_limit)
+for _outcome in ("ok", "failed"):
+    readiness_checks.get(_outcome)
+
 
 class MetricsMiddleware:
     """Counts every HTTP request by route, method and status, with its duration; and the

@@ -111,19 +111,9 @@ async def test_one_process_counts_http_graphql_auth_limits_and_sockets(tmp_path:
 
 async def test_test_deliveries_are_counted_by_event_outcome_and_code(tmp_path: Path) -> None:
     demo = demo_env(tmp_path)
-    bearer = f"Bearer {demo.token}"
-    async with (
-        served(demo.env, tmp_path / "serve.log", "--dev") as server,
-        httpx.AsyncClient() as http,
-        receiver() as rx,
-    ):
-        key_id = await _key_id(http, server, bearer)
+    async with served(demo.env, tmp_path / "serve.log", "--dev") as server, receiver() as rx:
         for url in (rx.url(), f"http://127.0.0.1:{closed_port()}/hook"):
-            async with graphql_ws(server.url) as ws:
-                await ws.init({"Authorization": bearer})
-                variables = {"input": {"apiKeyId": key_id, "event": "MESSAGE_STATUS", "url": url}}
-                steps, errors = await collect(ws, TEST_WEBHOOK, variables)
-                assert errors == [] and steps[-1]["kind"] in ("SUCCEEDED", "FAILED")
+            await deliver(server, demo, url)
         samples = await server.scrape()
     deliveries = "switchboard_test_deliveries_total"
     assert samples.value(deliveries, event="MESSAGE_STATUS", outcome="SUCCEEDED") == 1
@@ -135,6 +125,18 @@ async def test_test_deliveries_are_counted_by_event_outcome_and_code(tmp_path: P
     )
     assert samples.value("switchboard_test_delivery_response_seconds_count") == 1
     assert samples.value("switchboard_subscriptions_open", kind="testWebhook") == 0
+
+
+async def deliver(server: Served, demo: Demo, url: str) -> None:
+    """One MESSAGE_STATUS test delivery to `url`, followed to its end over a WebSocket."""
+    bearer = f"Bearer {demo.token}"
+    async with httpx.AsyncClient() as http:
+        key_id = await _key_id(http, server, bearer)
+    async with graphql_ws(server.url) as ws:
+        await ws.init({"Authorization": bearer})
+        variables = {"input": {"apiKeyId": key_id, "event": "MESSAGE_STATUS", "url": url}}
+        steps, errors = await collect(ws, TEST_WEBHOOK, variables)
+    assert errors == [] and steps[-1]["kind"] in ("SUCCEEDED", "FAILED"), (steps, errors)
 
 
 async def _traffic(demo: Demo, server: Served, requests: int) -> None:
@@ -163,7 +165,11 @@ async def test_two_workers_sum_their_counts_and_drop_dead_workers(tmp_path: Path
         async with graphql_ws(server.url) as ws:
             await ws.init({"Authorization": f"Bearer {demo.token}"})
             opened = await _until(server, lambda s: s.value("switchboard_websockets_open") == 1)
-            assert opened.value("switchboard_websockets_open") == 1
+            assert opened.value("switchboard_websockets_open") == 1, (
+                server.worker_pids(),
+                workers,
+                [line for line in opened.text.splitlines() if "websockets" in line],
+            )
             for pid in workers:
                 kill(pid)  # no clean shutdown: the socket's gauge stays in the worker's file
         await _wait_replaced(server, workers)
