@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bench.run import Bench
-from bench.sections import auth, dashboard, instructions, sql, streams
+from bench.sections import auth, dashboard, instructions, operations, sql, streams
 
 SECTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "dashboard": dashboard.run,
     "sql": sql.run,
     "auth": auth.run,
     "streams": streams.run,
+    "operations": operations.run,
     "instructions": instructions.run,
 }
 # A run without named sections runs these; `instructions` takes minutes under valgrind.
-DEFAULT_SECTIONS = ["dashboard", "sql", "auth", "streams"]
+DEFAULT_SECTIONS = ["dashboard", "sql", "auth", "streams", "operations"]
