@@ -141,10 +141,13 @@ async def deliver(server: Served, demo: Demo, url: str) -> None:
 
 async def _traffic(demo: Demo, server: Served, requests: int) -> None:
     bearer = f"Bearer {demo.token}"
-    for _ in range(requests):
-        # A new connection each time, so both workers take a share.
-        async with httpx.AsyncClient() as http:
-            assert (await graphql(http, server.url, VIEWER_ROLE, bearer)).status_code == 200
+
+    async def one() -> int:
+        # A connection of its own, all at once, so both workers take a share.
+        async with httpx.AsyncClient(timeout=60) as http:
+            return (await graphql(http, server.url, VIEWER_ROLE, bearer)).status_code
+
+    assert await asyncio.gather(*(one() for _ in range(requests))) == [200] * requests
 
 
 async def test_two_workers_sum_their_counts_and_drop_dead_workers(tmp_path: Path) -> None:
@@ -153,25 +156,16 @@ async def test_two_workers_sum_their_counts_and_drop_dead_workers(tmp_path: Path
     ops = "switchboard_graphql_operations_total"
     async with served(demo.env, log, "--workers", "2") as server:
         workers = server.worker_pids()
-        assert len(workers) == 2
         folder = Path(_environ_of(workers[0])["PROMETHEUS_MULTIPROC_DIR"])
         await _traffic(demo, server, 20)
         samples = await server.scrape()
         assert samples.value(ops, name="ViewerRole", outcome="ok") == 20
         assert samples.value("switchboard_http_requests_total", route="/graphql") == 20
-        # Both workers answered, and one scrape shows the sum of their files.
-        assert len(_writers(folder)) == 2
+        # Both workers answered (more, if uvicorn replaced one that missed its health check
+        # on a busy machine), and one scrape shows the sum of their files.
+        assert len(_writers(folder)) >= 2
 
-        async with graphql_ws(server.url) as ws:
-            await ws.init({"Authorization": f"Bearer {demo.token}"})
-            opened = await _until(server, lambda s: s.value("switchboard_websockets_open") == 1)
-            assert opened.value("switchboard_websockets_open") == 1, (
-                server.worker_pids(),
-                workers,
-                [line for line in opened.text.splitlines() if "websockets" in line],
-            )
-            for pid in workers:
-                kill(pid)  # no clean shutdown: the socket's gauge stays in the worker's file
+        workers = await _kill_workers_with_a_socket_open(server, demo)
         await _wait_replaced(server, workers)
         after = await _until(server, lambda s: s.value("switchboard_websockets_open") == 0)
         assert after.value("switchboard_websockets_open") == 0
@@ -183,6 +177,22 @@ async def test_two_workers_sum_their_counts_and_drop_dead_workers(tmp_path: Path
         await _traffic(demo, again, 3)
         fresh = await again.scrape()
     assert fresh.value(ops, name="ViewerRole", outcome="ok") == 3
+
+
+async def _kill_workers_with_a_socket_open(server: Served, demo: Demo) -> list[int]:
+    """SIGKILL every worker while a WebSocket is open (so its gauge stays in a worker's
+    file); the killed PIDs. Tried again if uvicorn replaced a worker meanwhile."""
+    for _ in range(3):
+        with contextlib.suppress(ConnectionClosed):
+            async with graphql_ws(server.url) as ws:
+                await ws.init({"Authorization": f"Bearer {demo.token}"})
+                opened = await _until(server, lambda s: s.value("switchboard_websockets_open") == 1)
+                if opened.value("switchboard_websockets_open") == 1:
+                    workers = server.worker_pids()
+                    for pid in workers:
+                        kill(pid)
+                    return workers
+    raise AssertionError("no scrape showed the open WebSocket")
 
 
 def _writers(folder: Path) -> set[str]:
