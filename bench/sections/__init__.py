@@ -14,6 +14,8 @@ SECTIONS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "streams": streams.run,
     "operations": operations.run,
     "instructions": instructions.run,
+    "operations-instructions": operations.run_instructions,
 }
-# A run without named sections runs these; `instructions` takes minutes under valgrind.
+# A run without named sections runs these; the `instructions` sections take minutes under
+# valgrind.
 DEFAULT_SECTIONS = ["dashboard", "sql", "auth", "streams", "operations"]

@@ -104,3 +104,30 @@ async def _in_process(bench: Bench, authorization: str, name: str, document: str
     cost = on / off - 1
     label = f"metrics cost, in-process CPU per {name} request"
     print(verdict(label, f"{cost:+.1%}", "< +5%", cost < TARGET))
+
+
+async def run_instructions(bench: Bench) -> None:
+    """Metrics off against on in instructions per dashboard request, under callgrind: what a
+    shared machine does to CPU time (±10% between runs) does not move this."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from bench.sections.instructions import COUNTED_REQUESTS, _count
+
+    section(f"operations in instructions: the dashboard query, {COUNTED_REQUESTS} requests each")
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("skipped: valgrind's callgrind is not installed")
+        return
+    with tempfile.TemporaryDirectory(prefix="switchboard-callgrind-") as folder:
+        off = await _count(bench, "switchboard-no-metrics", Path(folder))
+        on = await _count(bench, "switchboard", Path(folder))
+    print(
+        table(
+            ("", "instructions per request"),
+            [[OFF, f"{off / 1e6:.3f} M"], [ON, f"{on / 1e6:.3f} M"]],
+        )
+    )
+    cost = on / off - 1
+    label = "metrics cost in instructions per dashboard request"
+    print(verdict(label, f"{cost:+.2%}", "< +5%", cost < TARGET))
