@@ -19,8 +19,8 @@ from tests.conftest import Seeded, basic_header, on_postgres
 from tests.server.receiver import closed_port
 
 
-def value(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
+def value(metric: str, /, **labels: str) -> float:
+    return REGISTRY.get_sample_value(metric, labels) or 0.0
 
 
 async def test_a_redis_that_is_not_there_counts_connection_and_publish_failures() -> None:
@@ -84,3 +84,63 @@ async def test_the_pool_sampler_reports_the_postgresql_pool(db: None) -> None:
                 break
             await asyncio.sleep(0.01)
     assert value("switchboard_db_pool_connections_in_use") >= 0
+
+
+SESSION_CREATE = """
+mutation($input: SessionCreateInput!) {
+  sessionCreate(input: $input) { token userErrors { code } }
+}
+"""
+
+
+async def test_a_rate_limited_mutation_is_counted_by_its_field(
+    client: httpx.AsyncClient, seeded: Seeded, deps: Deps
+) -> None:
+    now = deps.clock()
+    deps.clock = lambda: now
+    allowed = deps.credential_limits.login_failures_by_address.limit
+    limited = value("switchboard_rate_limited_total", door="sessionCreate")
+    user_errors = value(
+        "switchboard_graphql_operations_total",
+        type="mutation",
+        name="sessionCreate",
+        outcome="user_error",
+    )
+    variables = {"input": {"apiKey": seeded.api_key, "apiSecret": "Wrong-secret-1"}}
+    codes = []
+    for _ in range(allowed + 1):
+        body = (
+            await client.post("/graphql", json={"query": SESSION_CREATE, "variables": variables})
+        ).json()
+        codes.append(body["data"]["sessionCreate"]["userErrors"][0]["code"])
+    assert codes.count("RATE_LIMITED") >= 1
+    assert value("switchboard_rate_limited_total", door="sessionCreate") == limited + codes.count(
+        "RATE_LIMITED"
+    )
+    assert (
+        value(
+            "switchboard_graphql_operations_total",
+            type="mutation",
+            name="sessionCreate",
+            outcome="user_error",
+        )
+        == user_errors + allowed + 1
+    )
+
+
+def test_tracing_is_off_unless_the_otel_variables_ask() -> None:
+    from server.settings import Settings
+    from signing.crypto import format_master_key
+    from tests.conftest import TEST_MASTER_KEY
+
+    base = {"SWITCHBOARD_SECRET_KEY": format_master_key(TEST_MASTER_KEY)}
+    assert not Settings.from_env(base).tracing
+    assert Settings.from_env({**base, "OTEL_TRACES_EXPORTER": "otlp"}).tracing
+    assert Settings.from_env(
+        {**base, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
+    ).tracing
+    assert not Settings.from_env({**base, "OTEL_TRACES_EXPORTER": "none"}).tracing
+    disabled = {**base, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}
+    assert not Settings.from_env(disabled).tracing
+    assert Settings.from_env(base).metrics
+    assert not Settings.from_env({**base, "SWITCHBOARD_METRICS": "0"}).metrics
