@@ -15,7 +15,7 @@ from server.metrics import (
     DOCUMENTS_REFUSED,
     GRAPHQL_DURATION,
     GRAPHQL_OPERATIONS,
-    _Children,
+    LabelChildren,
     rate_limited,
     subscriptions_open,
 )
@@ -30,9 +30,9 @@ _LIMITS = (
     ("tokens. Parsing aborted", "tokens"),
 )
 
-operations = _Children(GRAPHQL_OPERATIONS)
-durations = _Children(GRAPHQL_DURATION)
-refused = _Children(DOCUMENTS_REFUSED)
+operations = LabelChildren(GRAPHQL_OPERATIONS)
+durations = LabelChildren(GRAPHQL_DURATION)
+refused = LabelChildren(DOCUMENTS_REFUSED)
 
 
 def operation_metrics(known_operations: Iterable[str] = ()) -> type[SchemaExtension]:

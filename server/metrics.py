@@ -112,7 +112,7 @@ def _route(path: str) -> str:
     return "/graphiql/static" if path.startswith(_GRAPHIQL_STATIC) else "other"
 
 
-class _Children:
+class LabelChildren:
     """A metric's label children by their values, bound once: `labels()` takes a lock and
     builds a tuple on every call."""
 
@@ -127,13 +127,13 @@ class _Children:
         return child
 
 
-http_requests = _Children(HTTP_REQUESTS)
-http_duration = _Children(HTTP_DURATION)
-subscriptions_open = _Children(SUBSCRIPTIONS_OPEN)
-authentication_failures = _Children(AUTHENTICATION_FAILURES)
-rate_limited = _Children(RATE_LIMITED)
-readiness_checks = _Children(READINESS_CHECKS)
-test_deliveries = _Children(TEST_DELIVERIES)
+http_requests = LabelChildren(HTTP_REQUESTS)
+http_duration = LabelChildren(HTTP_DURATION)
+subscriptions_open = LabelChildren(SUBSCRIPTIONS_OPEN)
+authentication_failures = LabelChildren(AUTHENTICATION_FAILURES)
+rate_limited = LabelChildren(RATE_LIMITED)
+readiness_checks = LabelChildren(READINESS_CHECKS)
+test_deliveries = LabelChildren(TEST_DELIVERIES)
 
 # Series that exist at zero from the start, so a rate() over them has a baseline and a rule
 # that names them never reads "no data" on a quiet server.

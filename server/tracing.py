@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from inspect import isawaitable
 from typing import Any
 from urllib.parse import urlsplit
 
+from graphql import GraphQLResolveInfo
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -129,10 +131,25 @@ def tracing_middleware(app: ASGIApp) -> ASGIApp:
 class OperationTracing(OpenTelemetryExtension):
     """Strawberry's tracing, without what it would leak: it records the query text (which may
     hold literal secrets) and every resolver argument; here the operation span carries its
-    name and type only, and resolver spans no arguments."""
+    name and type only, and resolver spans no arguments. Resolver spans are for root fields
+    only: a dashboard resolves hundreds of nested fields, whose SQL (batched by DataLoaders)
+    shows under the root field that caused it."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(arg_filter=lambda args, info: {}, **kwargs)
+
+    async def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if info.path.prev is not None:
+            result = _next(root, info, *args, **kwargs)
+            return await result if isawaitable(result) else result
+        return await super().resolve(_next, root, info, *args, **kwargs)
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
