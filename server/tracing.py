@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
-from inspect import isawaitable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -138,7 +137,7 @@ class OperationTracing(OpenTelemetryExtension):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(arg_filter=lambda args, info: {}, **kwargs)
 
-    async def resolve(
+    def resolve(  # type: ignore[override]
         self,
         _next: Callable[..., Any],
         root: Any,
@@ -146,10 +145,10 @@ class OperationTracing(OpenTelemetryExtension):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        # Not a coroutine: an async hook would turn every nested field into an awaitable.
         if info.path.prev is not None:
-            result = _next(root, info, *args, **kwargs)
-            return await result if isawaitable(result) else result
-        return await super().resolve(_next, root, info, *args, **kwargs)
+            return _next(root, info, *args, **kwargs)
+        return super().resolve(_next, root, info, *args, **kwargs)
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
