@@ -3,19 +3,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every Python dependency (runtime and test), pinned with hashes: `make lock` rewrites it.
+LOCK := requirements.lock
+PIP_TOOLS := pip-tools==7.6.2
 GRAPHIQL := server/graphiql
 GRAPHIQL_STAMP := $(GRAPHIQL)/node_modules/.installed-stamp
 PORT ?= 8000
 
-.PHONY: install run test lint schema check-schema migrations bench
+.PHONY: install run test lint schema check-schema migrations bench lock
 
 install: $(STAMP) $(GRAPHIQL_STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e ".[test]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --config-settings editable_mode=compat -e .
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: re-resolve and re-hash the lock file.
+# Pins already in it are kept unless pyproject.toml rules them out (pass
+# LOCK_FLAGS=--upgrade to move everything to the newest allowed releases).
+lock:
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(PIP_TOOLS)"
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra test $(LOCK_FLAGS) \
+		--output-file $(LOCK) pyproject.toml
 
 # GraphiQL is served from the package itself (no CDN): its browser bundles come from npm.
 $(GRAPHIQL_STAMP): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json

@@ -8,13 +8,17 @@ from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 # Bounded: anyone may send new query texts; the documents a deployment's clients send are few.
 MAX_DOCUMENTS = 256
+# Each validation error costs a scan of the document for its line and column: a document of
+# hundreds of unused variables spent most of its validation there. Ten name the problem.
+MAX_ERRORS = 10
 
 Rules = tuple[type[ASTValidationRule], ...]
 
@@ -36,7 +40,9 @@ def _validated(
     key = (schema, query, options, tuple(f"{r.__module__}.{r.__qualname__}" for r in rules))
     errors = _VALIDATED.get(key)
     if errors is None:
-        errors = validate_document(schema, _parsed(query, options), rules)
+        # What Strawberry's validate_document runs, with fewer errors allowed.
+        every_rule = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+        errors = validate(schema, _parsed(query, options), every_rule, max_errors=MAX_ERRORS)
         _VALIDATED[key] = errors
         if len(_VALIDATED) > MAX_DOCUMENTS:
             _VALIDATED.popitem(last=False)
@@ -62,7 +68,12 @@ class DocumentCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         options = tuple(sorted(context.parse_options.items()))
-        if context.query and context.graphql_document is _parsed(context.query, options):
+        # Errors already here: the document was refused before validation (graph/limits.py).
+        if (
+            context.pre_execution_errors is None
+            and context.query
+            and context.graphql_document is _parsed(context.query, options)
+        ):
             context.pre_execution_errors = _validated(
                 context.schema._schema, context.query, options, context.validation_rules
             )

@@ -53,6 +53,35 @@ class WebhookEvent(Enum):
     )
 
 
+@strawberry.enum(
+    description="A Messages API channel: which channel's published webhook shape a Messages "
+    "API test webhook takes."
+)
+class MessagesChannel(Enum):
+    SMS = strawberry.enum_value(
+        "SMS", description='SMS (`channel` "sms"): inbound text with SMS metadata and usage.'
+    )
+    MMS = strawberry.enum_value(
+        "MMS",
+        description='MMS (`channel` "mms"): MMS carries media, so the inbound sample is an image.',
+    )
+    WHATSAPP = strawberry.enum_value(
+        "WHATSAPP",
+        description='WhatsApp (`channel` "whatsapp"): inbound text with the sender\'s profile; '
+        "statuses carry the conversation.",
+    )
+    VIBER = strawberry.enum_value(
+        "VIBER",
+        description='Viber Business Messages (`channel` "viber_service"): the business is '
+        "addressed by its service ID.",
+    )
+    MESSENGER = strawberry.enum_value(
+        "MESSENGER",
+        description='Facebook Messenger (`channel` "messenger"): people and pages are '
+        "addressed by ID, not number.",
+    )
+
+
 @strawberry.enum(description="Where a test delivery stands.")
 class DeliveryStatus(Enum):
     PENDING = strawberry.enum_value("PENDING", description="Still being attempted.")
@@ -103,3 +132,55 @@ class UserErrorCode(Enum):
         "FORBIDDEN", description="Your role or key may not do this, or the credentials are wrong."
     )
     RATE_LIMITED = strawberry.enum_value("RATE_LIMITED", description="Too many attempts; wait.")
+
+
+@strawberry.enum(description="Why a test delivery, or one attempt of it, failed.")
+class DeliveryErrorCode(Enum):
+    NO_URL = strawberry.enum_value("NO_URL", description="No webhook URL is configured.")
+    INVALID_URL = strawberry.enum_value("INVALID_URL", description="The URL is not acceptable.")
+    DNS_FAILED = strawberry.enum_value("DNS_FAILED", description="The host name did not resolve.")
+    BLOCKED_ADDRESS = strawberry.enum_value(
+        "BLOCKED_ADDRESS", description="The host resolved to a private or reserved address."
+    )
+    BLOCKED_PORT = strawberry.enum_value(
+        "BLOCKED_PORT", description="The URL's port is not one test webhooks may reach."
+    )
+    CONNECT_TIMEOUT = strawberry.enum_value(
+        "CONNECT_TIMEOUT", description="No connection was made in time."
+    )
+    CONNECT_FAILED = strawberry.enum_value(
+        "CONNECT_FAILED", description="The connection was refused or dropped."
+    )
+    TLS_ERROR = strawberry.enum_value(
+        "TLS_ERROR", description="The TLS handshake or certificate check failed."
+    )
+    TIMEOUT = strawberry.enum_value("TIMEOUT", description="No full answer in time.")
+    HTTP_STATUS = strawberry.enum_value(
+        "HTTP_STATUS", description="The receiver answered with a status other than 2xx."
+    )
+    REDIRECT = strawberry.enum_value(
+        "REDIRECT", description="The receiver answered 3xx; redirects are not followed."
+    )
+    TOO_LARGE = strawberry.enum_value("TOO_LARGE", description="The answer was too large.")
+    INTERRUPTED = strawberry.enum_value(
+        "INTERRUPTED", description="The server stopped before the delivery finished."
+    )
+    INTERNAL = strawberry.enum_value("INTERNAL", description="An unexpected server failure.")
+
+    @classmethod
+    def of(cls, stored: str | None) -> DeliveryErrorCode | None:
+        """The stored code as an enum value; a code this version does not know reads INTERNAL."""
+        if stored is None:
+            return None
+        return cls.__members__.get(stored, cls.INTERNAL)
+
+
+@strawberry.enum(description="How a received webhook was signed.")
+class SignatureScheme(Enum):
+    MESSAGES_JWT = strawberry.enum_value(
+        "MESSAGES_JWT", description="Messages API: a JWT in the Authorization header."
+    )
+    SMS_SIG = strawberry.enum_value(
+        "SMS_SIG", description="SMS API: a `sig` parameter; `method` says which algorithm."
+    )
+    NONE = strawberry.enum_value("NONE", description="No signature was found.")

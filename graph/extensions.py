@@ -10,12 +10,17 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from resolvers.errors import AuthenticationError, BadRequest
+from resolvers.outages import is_unavailable
 
 log = logging.getLogger("switchboard.graphql")
-# How Strawberry's depth, alias and token limiters word their refusals.
-_LIMIT_MARKS = ("exceeds maximum operation depth", "aliases found", "tokens. Parsing aborted")
+LONE_SURROGATE_MESSAGE = (
+    "A text input to this field holds a lone surrogate (an unpaired \\ud800-style escape), "
+    "which is not UTF-8 text."
+)
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 INTERNAL_MESSAGE = "Internal server error; quote the request ID when reporting it."
 # graphql-core quotes the offending input in its messages ("found: {'apiSecret': ...}"), which
 # would echo a login's or a chosen secret back into errors (and anything that logs them): keep
@@ -37,8 +42,6 @@ def _code_for(error: GraphQLError) -> str | None:
     original = error.original_error
     if original is None:
         # Parse and validation errors come without an original exception.
-        if any(mark in error.message for mark in _LIMIT_MARKS):
-            return "QUERY_TOO_COMPLEX"
         if isinstance(error, GraphQLSyntaxError):
             return "GRAPHQL_PARSE_FAILED"
         return (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
@@ -48,6 +51,14 @@ def _code_for(error: GraphQLError) -> str | None:
         return "BAD_USER_INPUT"
     if isinstance(original, AuthenticationError):
         return "UNAUTHENTICATED"
+    if isinstance(original, CannotGetOperationTypeError):
+        # An unknown operationName, or several operations and none named.
+        return "BAD_REQUEST"
+    if isinstance(original, UnicodeEncodeError):
+        # A JSON "\\ud800" escape decodes to a lone surrogate, which no encoder accepts.
+        return "BAD_USER_INPUT"
+    if is_unavailable(original):
+        return "UNAVAILABLE"
     return None
 
 
@@ -84,6 +95,17 @@ class ErrorCodes(SchemaExtension):
                     nodes=error.nodes,
                     path=error.path,
                     extensions={"code": "INTERNAL", "requestId": request_id},
+                )
+            elif isinstance(error.original_error, UnicodeEncodeError):
+                error.message = LONE_SURROGATE_MESSAGE
+                error.extensions = {**(error.extensions or {}), "code": code}
+            elif code == "UNAVAILABLE":
+                log.warning("service unavailable in %s (request %s)", error.path, request_id)
+                error = GraphQLError(
+                    UNAVAILABLE_MESSAGE,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": code, "requestId": request_id},
                 )
             else:
                 error.message = without_echoed_values(error.message)

@@ -14,7 +14,7 @@ from graph.relay import Node, from_global_id
 from graph.types.account import Account, Viewer
 from graph.types.api_key import ApiKey, ApiSecret
 from graph.types.audit import AuditEvent
-from graph.types.delivery import TestDelivery
+from graph.types.delivery import DeliveryStep, TestDelivery, step_of
 from graph.types.number import Number
 from resolvers import reads
 
@@ -32,6 +32,10 @@ async def load_node(info: Info, global_id: str) -> Node | None:
     """The object behind a global ID if the caller owns it; foreign, malformed and missing alike
     answer None."""
     principal = principal_of(info)
+    step = step_of(global_id)
+    if step is not None:
+        found = await reads.owned_step(principal=principal, delivery_id=step[0], sequence=step[1])
+        return DeliveryStep.from_row(found) if found is not None else None
     decoded = from_global_id(global_id)
     if decoded is None or decoded[0] not in NODE_TYPES:
         return None

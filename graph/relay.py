@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from graphql import OperationDefinitionNode
@@ -13,7 +13,7 @@ from graphql.pyutils import Path
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
-from resolvers.pagination import Page, PageArgs
+from resolvers.pagination import Page, PageArgs, encode_cursor
 
 NodeType = TypeVar("NodeType")
 
@@ -67,17 +67,35 @@ class Edge(Generic[NodeType]):
     node: NodeType = strawberry.field(description="The item.")
 
 
+def edge_of(node: NodeType, pk: int) -> Edge[NodeType]:
+    """A new item as an edge of the list it joins, with the cursor that list gives it, so a
+    client cache can append it without refetching."""
+    return Edge(cursor=encode_cursor(pk), node=node)
+
+
 @strawberry.type(description="A page of items (at most 100), with cursors to move on.")
 class Connection(Generic[NodeType]):
     page_info: PageInfo = strawberry.field(description="Where this page sits.")
     edges: list[Edge[NodeType]] = strawberry.field(description="The items of this page.")
+    # Counted only when asked for: most pages never show the total.
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list holds, across every page.")
+    async def total_count(self) -> int:
+        return await self.count()
 
     @classmethod
-    def from_page(cls, page: Page[Any], convert: Callable[[Any], NodeType]) -> Connection[NodeType]:
+    def from_page(
+        cls,
+        page: Page[Any],
+        convert: Callable[[Any], NodeType],
+        count: Callable[[], Awaitable[int]],
+    ) -> Connection[NodeType]:
         edges = [
             Edge(cursor=c, node=convert(r)) for r, c in zip(page.rows, page.cursors, strict=True)
         ]
         return cls(
+            count=count,
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 has_previous_page=page.has_previous_page,
@@ -86,6 +104,21 @@ class Connection(Generic[NodeType]):
             ),
             edges=edges,
         )
+
+
+# The four pagination arguments every connection field takes, described once.
+Before = Annotated[
+    str | None, strawberry.argument(description="Items before this cursor (with `last`).")
+]
+After = Annotated[
+    str | None, strawberry.argument(description="Items after this cursor (with `first`).")
+]
+First = Annotated[
+    int | None, strawberry.argument(description="At most this many from the start (0 to 100).")
+]
+Last = Annotated[
+    int | None, strawberry.argument(description="At most this many from the end (0 to 100).")
+]
 
 
 def page_args(

@@ -9,13 +9,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.document_cache import DocumentCache
 from graph.executor import PlainFieldExecutor
 from graph.extensions import ErrorCodes, OperationName
-from graph.limits import request_limits
+from graph.limits import DocumentLimits, request_limits
 from graph.mutations import MUTATION_TYPES
 from graph.queries import Query
 from graph.subscriptions import SUBSCRIPTION_TYPES
@@ -34,9 +33,13 @@ class SwitchboardSchema(strawberry.Schema):
         return None
 
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
-MAX_TOKENS = 2000
+def _root(name: str, mixins: tuple[type, ...], description: str) -> type:
+    """One root type from its domain classes (what strawberry.tools.merge_types does, with the
+    description an explorer user reads)."""
+    return strawberry.type(type(name, mixins, {}), description=description)
+
+
+LIMITS = DocumentLimits()
 
 
 def build_schema(
@@ -49,17 +52,21 @@ def build_schema(
         *observers,
         ErrorCodes,
         OperationName,
-        request_limits(max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_tokens=MAX_TOKENS),
+        request_limits(LIMITS),
         DocumentCache,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     return SwitchboardSchema(
         query=Query,
-        mutation=merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None,
-        subscription=merge_types("Subscription", SUBSCRIPTION_TYPES)
-        if SUBSCRIPTION_TYPES
-        else None,
+        mutation=_root(
+            "Mutation", MUTATION_TYPES, "Change API settings; every payload carries `userErrors`."
+        ),
+        subscription=_root(
+            "Subscription",
+            SUBSCRIPTION_TYPES,
+            "Live events over graphql-transport-ws: test deliveries and settings changes.",
+        ),
         types=[Account, ApiKey, ApiSecret, Number, AuditEvent, TestDelivery],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),

@@ -28,9 +28,11 @@ class ApiSecret(Model):
     )
     api_key_id: int
     ciphertext = fields.TextField()
-    # HMAC of the plaintext under a server key: authentication compares digests, never decrypts.
-    digest = fields.CharField(max_length=64, db_index=True)
-    # The last four characters, enough to draw the mask without decrypting.
+    # `<key id>$<HMAC of row, key and plaintext>` (bare hex before key IDs): authentication
+    # compares digests, never decrypts.
+    digest = fields.CharField(max_length=80, db_index=True)
+    # The last characters (at most a quarter of the secret, up to four), enough to draw the
+    # mask without decrypting.
     hint = fields.CharField(max_length=4)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
@@ -41,3 +43,15 @@ class ApiSecret(Model):
 
     class Meta:
         table = "api_secret"
+
+
+class RevokedSession(Model):
+    """A session token ended before its expiry (`sessionRevoke`): looked up by the token's
+    `jti` on every request, and pruned once the token would have expired anyway."""
+
+    jti = fields.CharField(max_length=36, primary_key=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    revoked_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "revoked_session"

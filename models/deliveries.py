@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
+from models.enums import DeliveryStatus, DeliveryStepKind, MessagesChannel, WebhookEvent
 
 
 class TestDelivery(Model):
@@ -23,14 +23,22 @@ class TestDelivery(Model):
     )
     number_id: int | None
     event = fields.CharEnumField(WebhookEvent, max_length=32)
+    # The channel a Messages API event is shaped for (kept so a redelivery sends the same);
+    # null for SMS API events, which have no channel.
+    channel = fields.CharEnumField(MessagesChannel, max_length=16, null=True)
     url = fields.CharField(max_length=2048)
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
     error_code = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
+    # A client's retry token: a start repeated with the same key (a reconnect, a re-render)
+    # finds this delivery instead of sending a second webhook. Unique per API key in the
+    # database, so two replicas racing on one key still start one delivery.
+    idempotency_key = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "test_delivery"
+        unique_together = (("api_key", "idempotency_key"),)
 
 
 class DeliveryStep(Model):

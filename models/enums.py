@@ -31,6 +31,16 @@ class WebhookEvent(StrEnum):
     INBOUND_MESSAGE = "INBOUND_MESSAGE"
 
 
+class MessagesChannel(StrEnum):
+    """A Messages API channel, stored as the payload's own `channel` value."""
+
+    SMS = "sms"
+    MMS = "mms"
+    WHATSAPP = "whatsapp"
+    VIBER = "viber_service"
+    MESSENGER = "messenger"
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"

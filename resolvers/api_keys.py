@@ -15,6 +15,7 @@ from resolvers.deps import Deps
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import settings_changed
 from resolvers.principal import Principal, RequestInfo
+from signing.text import control_character
 
 NICKNAME_MAX_LENGTH = 80
 API_KEY_SECTION = "apiKey"
@@ -50,10 +51,11 @@ def clean_nickname(nickname: str | None) -> str | None:
             f"nickname must be 1 to {NICKNAME_MAX_LENGTH} characters.",
             ["nickname"],
         )
-    if not nickname.isprintable():
+    if control_character(nickname) is not None:
+        # Emoji sequences (👩‍💻 joins two emoji with a zero-width joiner) are names too.
         raise DomainError(
             ErrorCode.INVALID_INPUT,
-            "nickname must not contain line breaks or control characters.",
+            "nickname must not contain line breaks, control characters or direction overrides.",
             ["nickname"],
         )
     return nickname

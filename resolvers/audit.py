@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.audit import AuditEvent
+from models.credentials import ApiKey
 from resolvers.principal import Principal, RequestInfo
 
 REDACTED = "[redacted]"
@@ -54,3 +55,24 @@ async def record(
         before=redact(before),
         after=redact(after),
     )
+
+
+PRIMARY_KEY_ACTOR = "the primary key"
+
+
+async def hide_from(principal: Principal, events: list[AuditEvent]) -> list[AuditEvent]:
+    """The events as `principal` may read them (changed in memory only, never saved).
+
+    A VIEWER does not see the addresses other people acted from, and a non-primary key
+    does not see the primary key's value (it names the whole account's credentials).
+    """
+    primary = None
+    if principal.api_key_id is not None and events:
+        primary = await ApiKey.filter(account_id=principal.account_id, is_primary=True).first()
+    for event in events:
+        if not principal.is_admin:
+            # VIEWERs make no audited changes: every address here is someone else's.
+            event.client_address = None
+        if primary is not None and primary.key in event.actor:
+            event.actor = event.actor.replace(f"key:{primary.key}", PRIMARY_KEY_ACTOR)
+    return events

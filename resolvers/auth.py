@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -19,10 +18,11 @@ from tortoise.expressions import Q
 
 from models.credentials import ApiKey, ApiSecret
 from resolvers import rows
+from resolvers.attempts import attempt_guard
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.principal import Principal, Role
-from resolvers.ratelimit import CredentialLimits, SlidingWindowLimiter
+from resolvers.sealing import secret_context, secret_matches
 from signing.secrets import is_api_key
 
 TOKEN_ISSUER = "switchboard"
@@ -73,9 +73,12 @@ async def authenticate_basic(*, deps: Deps, credentials: BasicCredentials) -> Pr
     live: list[rows.Credential] = []
     if is_api_key(credentials.api_key):
         live = await _live_credentials(credentials.api_key, now)
-    digest = deps.box.digest(credentials.api_secret)
+    if not live:
+        # The work of one comparison, so an unknown key answers no faster than a known one.
+        deps.box.digest(credentials.api_secret, context=secret_context("", 0))
     # Compare against every live secret so timing does not tell which slot matched.
-    matched = [c for c in live if hmac.compare_digest(digest, c.digest)]
+    secret = credentials.api_secret
+    matched = [c for c in live if secret_matches(deps, secret, c.secret_id, c.digest, c.key)]
     if not matched:
         raise AuthenticationError("Unknown API key or wrong API secret.")
     found = matched[0]
@@ -105,7 +108,10 @@ async def _live_credentials(api_key: str, now: datetime) -> list[rows.Credential
 def issue_session_token(
     *, deps: Deps, principal: Principal, role: Role | None = None, ttl_seconds: int | None = None
 ) -> tuple[str, datetime]:
-    """A short-lived session token for this principal; the role never exceeds the principal's."""
+    """A short-lived session token for this principal; the role never exceeds the principal's.
+    The token names the secret it came from (`sid`): it works only while that secret is live."""
+    if principal.secret_id is None:
+        raise ValueError("a session token is bound to a secret; the principal names none")
     granted = principal.role if role is None or principal.role is Role.VIEWER else role
     ttl = deps.session_ttl_seconds if ttl_seconds is None else ttl_seconds
     if not 0 < ttl <= MAX_TOKEN_TTL_SECONDS:
@@ -119,12 +125,19 @@ def issue_session_token(
         "acc": principal.account_id,
         "scope": principal.api_key_id,
         "via": principal.via_api_key_id,
+        "sid": principal.secret_id,
         "role": granted.value,
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
         "jti": str(uuid.uuid4()),
     }
-    token = jwt.encode(claims, deps.box.session_signing_key, algorithm=TOKEN_ALGORITHM)
+    # `kid` names the session key, so session signing can rotate on its own.
+    token = jwt.encode(
+        claims,
+        deps.box.session_signing_key,
+        algorithm=TOKEN_ALGORITHM,
+        headers={"kid": deps.box.session_key_id},
+    )
     return token, expires_at
 
 
@@ -139,19 +152,33 @@ def _verified_claims(signing_key: bytes, token: str) -> Mapping[str, Any]:
         audience=TOKEN_AUDIENCE,
         issuer=TOKEN_ISSUER,
         options={
-            "require": ["exp", "iat", "iss", "aud", "acc", "role", "sub"],
+            "require": ["exp", "iat", "iss", "aud", "acc", "role", "sub", "sid", "jti"],
             "verify_exp": False,
         },
     )
     return MappingProxyType(claims)
 
 
-def authenticate_session(*, deps: Deps, token: str) -> Principal:
-    """Verify a session token: algorithm pinned, signature, issuer, audience and expiry."""
+def _claims_under_any(deps: Deps, token: str) -> Mapping[str, Any]:
+    """The claims of a token signed by a session key of the ring (its `kid`), or refusal."""
     try:
-        claims = _verified_claims(deps.box.session_signing_key, token)
+        kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError:
         raise AuthenticationError("The session token is not valid.") from None
+    keys = deps.box.session_verification_keys(kid if isinstance(kid, str) else None)
+    for key in keys:
+        try:
+            return _verified_claims(key, token)
+        except jwt.PyJWTError:
+            continue
+    raise AuthenticationError("The session token is not valid.")
+
+
+async def authenticate_session(*, deps: Deps, token: str) -> Principal:
+    """Verify a session token: algorithm pinned, signature, issuer, audience and expiry, then
+    (one statement) that its secret is still live and the token was not revoked, so revoking,
+    rolling or expiring a secret ends its sessions on every replica by the next request."""
+    claims = _claims_under_any(deps, token)
     # Checked on every use, as PyJWT would: valid while `exp` is still ahead.
     expires = claims["exp"]
     if isinstance(expires, bool) or not isinstance(expires, int | float):
@@ -159,15 +186,36 @@ def authenticate_session(*, deps: Deps, token: str) -> Principal:
     if expires <= time.time():
         raise AuthenticationError("The session token has expired.")
     try:
-        return Principal(
+        principal = Principal(
             account_id=int(claims["acc"]),
             role=Role(claims["role"]),
             api_key_id=_optional_int(claims.get("scope")),
             via_api_key_id=_optional_int(claims.get("via")),
             actor=f"session:{claims['sub']}",
+            secret_id=_optional_int(claims["sid"]),
+            session_id=str(claims["jti"]),
+            session_expires_at=datetime.fromtimestamp(expires, UTC),
         )
     except (TypeError, ValueError):
         raise AuthenticationError("The session token is not valid.") from None
+    if not await _session_live(principal, deps.clock()):
+        raise AuthenticationError("The session has ended: logged out, or its secret revoked.")
+    return principal
+
+
+async def _session_live(principal: Principal, now: datetime) -> bool:
+    """Whether the token's secret (of the key it names) is live and the token not revoked."""
+    select = rows.Select(ApiSecret._meta.db)
+    sql = (
+        'SELECT 1 AS "live" FROM "api_secret" AS "s" '  # noqa: S608 - placeholders only
+        f'WHERE "s"."id" = {select(principal.secret_id)} '
+        f'AND "s"."api_key_id" = {select(principal.via_api_key_id)} '
+        'AND "s"."revoked_at" IS NULL '
+        f'AND ("s"."expires_at" IS NULL OR "s"."expires_at" > {select(now)}) '
+        'AND NOT EXISTS (SELECT 1 FROM "revoked_session" AS "r" '
+        f'WHERE "r"."jti" = {select(principal.session_id)})'
+    )
+    return bool(await select.db.execute_query_dict(sql, select.values))
 
 
 def _optional_int(value: object) -> int | None:
@@ -178,54 +226,36 @@ def _optional_int(value: object) -> int | None:
     return value
 
 
-@dataclass(frozen=True)
-class AttemptGuard:
-    """Failed key-and-secret attempts, counted per client address and per key value, whichever
-    door they come through (HTTP, WebSocket, sessionCreate), so alternating buys nothing."""
-
-    limits: CredentialLimits
-    address: str
-    key: str | None
-
-    def _labelled(self) -> list[tuple[SlidingWindowLimiter, str]]:
-        pairs = [(self.limits.login_failures_by_address, f"address:{self.address}")]
-        if self.key is not None:
-            # Longer values cannot be keys; cutting them bounds what one failure stores.
-            pairs.append((self.limits.login_failures_by_key, f"key:{self.key[:32]}"))
-        return pairs
-
-    def wait(self, now: datetime) -> float:
-        """Seconds until another attempt may be judged (0: now); checked before the
-        credentials, so a right guess past the limit is never confirmed."""
-        return max(limiter.retry_after(label, now) for limiter, label in self._labelled())
-
-    def failed(self, now: datetime) -> None:
-        for limiter, label in self._labelled():
-            limiter.hit(label, now)
-
-
-def attempt_guard(*, deps: Deps, client_address: str | None, api_key: str | None) -> AttemptGuard:
-    return AttemptGuard(deps.credential_limits, client_address or "unknown", api_key)
+async def verify(*, deps: Deps, header: str) -> Principal:
+    """The principal an Authorization header stands for now, or AuthenticationError; no
+    failure is counted (an open WebSocket re-checking its credentials uses this)."""
+    credentials = parse_authorization(header)
+    if isinstance(credentials, BearerToken):
+        return await authenticate_session(deps=deps, token=credentials.token)
+    return await authenticate_basic(deps=deps, credentials=credentials)
 
 
 async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
     """The principal an Authorization header stands for, or AuthenticationError; past the
-    failure limits, TooManyAttempts even for right credentials."""
+    failure limits for key and secret, TooManyAttempts even for right credentials.
+
+    Session tokens are never refused for failures: a token cannot be guessed (it is signed),
+    so counting them would only let failures made with other credentials lock its holder out.
+    """
     now = deps.clock()
     try:
         credentials = parse_authorization(header)
     except AuthenticationError:
-        attempt_guard(deps=deps, client_address=client_address, api_key=None).failed(now)
+        await attempt_guard(deps=deps, client_address=client_address, api_key=None).failed(now)
         raise
-    api_key = credentials.api_key if isinstance(credentials, BasicCredentials) else None
-    guard = attempt_guard(deps=deps, client_address=client_address, api_key=api_key)
-    wait = guard.wait(now)
+    if isinstance(credentials, BearerToken):
+        return await authenticate_session(deps=deps, token=credentials.token)
+    guard = attempt_guard(deps=deps, client_address=client_address, api_key=credentials.api_key)
+    wait = await guard.wait(now)
     if wait > 0:
         raise TooManyAttempts(wait)
     try:
-        if isinstance(credentials, BearerToken):
-            return authenticate_session(deps=deps, token=credentials.token)
         return await authenticate_basic(deps=deps, credentials=credentials)
     except AuthenticationError:
-        guard.failed(now)
+        await guard.failed(now)
         raise

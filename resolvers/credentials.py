@@ -16,7 +16,6 @@ Rules a reviewer should know (SPEC §1, §5):
 
 from __future__ import annotations
 
-import hmac
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +30,8 @@ from resolvers.deps import Deps
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
 from resolvers.events import settings_changed
 from resolvers.principal import Principal, RequestInfo
-from resolvers.provisioning import secret_context, store_secret
+from resolvers.provisioning import store_secret
+from resolvers.sealing import open_api_secret, secret_matches
 from signing.secrets import generate_api_secret, mask_hint, secret_rule_violation
 
 MAX_LIVE_SECRETS = 2
@@ -157,8 +157,7 @@ async def create_secret(
         live = await _live_secrets(key, now)
         if len(live) >= MAX_LIVE_SECRETS:
             raise _limit_reached(live)
-        digest = deps.box.digest(plaintext)
-        if any(hmac.compare_digest(digest, s.digest) for s in live):
+        if any(secret_matches(deps, plaintext, s.id, s.digest, key.key) for s in live):
             raise DomainError(
                 ErrorCode.INVALID_INPUT, "This key already has that secret.", ["secret"]
             )
@@ -266,14 +265,14 @@ async def reveal_secret(
     now = deps.clock()
     limiter = deps.credential_limits.reveals
     who = f"{principal.account_id}:{principal.actor}"
-    if not limiter.allow(who, now):
-        wait = math.ceil(limiter.retry_after(who, now))
+    if not await limiter.allow(who, now):
+        wait = math.ceil(await limiter.retry_after(who, now))
         raise DomainError(
             ErrorCode.RATE_LIMITED, f"Too many reveals; try again in {wait} seconds.", None
         )
     secret = await _owned_live_secret(principal=principal, secret_id=secret_id, now=now)
     key = await ApiKey.get(id=secret.api_key_id)
-    plaintext = deps.box.decrypt(secret.ciphertext, context=secret_context(key.key))
+    plaintext = open_api_secret(deps, secret, key.key)
     await _audit_secret(key, secret, "api_secret.reveal", principal, request, after=secret)
     return plaintext
 

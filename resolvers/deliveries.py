@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.credentials import ApiKey
 from models.deliveries import TestDelivery
-from models.enums import DeliveryStatus, WebhookEvent
+from models.enums import DeliveryStatus, MessagesChannel, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads, rows
 from resolvers.delivery_run import (
@@ -21,7 +24,7 @@ from resolvers.delivery_run import (
     step_from_message,
 )
 from resolvers.deps import Deps
-from resolvers.effective import effective_webhook
+from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
 from resolvers.events import delivery_channel
 from resolvers.principal import Principal
@@ -29,12 +32,22 @@ from resolvers.rows import DeliveryStep
 from signing.urls import UrlRuleError, check_webhook_url
 
 PENDING_COLUMNS = (
-    '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "url", "status", '
-    '"created_at")'
+    '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "channel", "url", '
+    '"status", "created_at", "idempotency_key")'
 )
+# How long an idempotency key names its delivery; after that the same key starts a new one.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+IDEMPOTENCY_KEY_MAX = 255
 # How long a follower waits for a live step before it re-reads the stored ones, so a lost
 # broker message (or a publisher that failed to publish) delays it rather than stalls it.
 FOLLOW_RECHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Started:
+    delivery: TestDelivery
+    # False when the idempotency key named a delivery started earlier: nothing new to launch.
+    is_new: bool
 
 
 async def start_test_delivery(
@@ -45,20 +58,85 @@ async def start_test_delivery(
     event: WebhookEvent,
     number_id: int | None = None,
     url: str | None = None,
+    channel: MessagesChannel | None = None,
 ) -> TestDelivery:
-    """A new PENDING delivery of a sample `event`, checked and counted but not yet running."""
+    """A new PENDING delivery of a sample `event`, checked and counted but not yet running.
+
+    `channel` shapes a Messages API event (SMS when not given); SMS API events have none.
+    """
+    started = await begin_test_delivery(
+        deps=deps,
+        principal=principal,
+        api_key_id=api_key_id,
+        event=event,
+        number_id=number_id,
+        url=url,
+        channel=channel,
+    )
+    return started.delivery
+
+
+async def begin_test_delivery(
+    *,
+    deps: Deps,
+    principal: Principal,
+    api_key_id: int | None,
+    event: WebhookEvent,
+    number_id: int | None = None,
+    url: str | None = None,
+    channel: MessagesChannel | None = None,
+    idempotency_key: str | None = None,
+) -> Started:
+    """A new PENDING delivery (not yet running), or the one `idempotency_key` already names
+    for this key within IDEMPOTENCY_WINDOW, whatever the rest of the input says."""
     _require_sending(deps, principal)
+    stored_channel = _channel_of(event, channel)
+    token = _clean_idempotency_key(idempotency_key)
     found = None
     if api_key_id is not None:
         found = await reads.api_key_with_messaging(principal=principal, api_key_id=api_key_id)
     if found is None:
         raise not_found(["apiKeyId"], "API key")
+    if token is not None and (earlier := await _by_idempotency_key(deps, found.key.id, token)):
+        return Started(earlier, is_new=False)
     number = await _number_of_key(principal, found.key, number_id)
     if url is not None and url.strip():
         target = _one_off_url(url)
     else:
         target = effective_webhook(found.messaging, event, number).url or ""
-    return await _create_pending(deps, found.key, event, number, target)
+    try:
+        delivery = await _create_pending(
+            deps, found.key, event, number, target, stored_channel, token
+        )
+    except IntegrityError:
+        # Another request (perhaps on another replica) started one with this key meanwhile.
+        earlier = await _by_idempotency_key(deps, found.key.id, token) if token else None
+        if earlier is None:
+            raise
+        return Started(earlier, is_new=False)
+    return Started(delivery, is_new=True)
+
+
+def _clean_idempotency_key(token: str | None) -> str | None:
+    if token is None:
+        return None
+    if not 1 <= len(token) <= IDEMPOTENCY_KEY_MAX or not token.isprintable():
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"idempotencyKey must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
+            ["idempotencyKey"],
+        )
+    return token
+
+
+async def _by_idempotency_key(deps: Deps, api_key_id: int, token: str) -> TestDelivery | None:
+    """The delivery `token` names for this key, if still within its window. An older one lets
+    go of the key (the column is unique), so the caller starts a new delivery."""
+    earlier = await TestDelivery.get_or_none(api_key_id=api_key_id, idempotency_key=token)
+    if earlier is None or earlier.created_at >= deps.clock() - IDEMPOTENCY_WINDOW:
+        return earlier
+    await TestDelivery.filter(id=earlier.id).update(idempotency_key=None)
+    return None
 
 
 async def send_test_webhook(
@@ -69,19 +147,29 @@ async def send_test_webhook(
     event: WebhookEvent,
     number_id: int | None = None,
     url: str | None = None,
+    channel: MessagesChannel | None = None,
+    idempotency_key: str | None = None,
 ) -> AsyncGenerator[DeliveryStep, None]:
-    """Start a test delivery and stream its steps, ending after the final one.
+    """Start a test delivery and stream its steps, ending after the final one; with an
+    `idempotency_key` already used, follow that delivery instead of starting another.
 
     The delivery runs on its own: a follower that goes away leaves it to finish and be stored.
     """
-    delivery = await start_test_delivery(
+    started = await begin_test_delivery(
         deps=deps,
         principal=principal,
         api_key_id=api_key_id,
         event=event,
         number_id=number_id,
         url=url,
+        channel=channel,
+        idempotency_key=idempotency_key,
     )
+    delivery = started.delivery
+    if not started.is_new:
+        async for step in _follow(deps, delivery.id):
+            yield step
+        return
     launched = False
 
     def launch() -> None:
@@ -98,7 +186,7 @@ async def send_test_webhook(
 
 
 async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None) -> TestDelivery:
-    """Send a stored delivery's event again, to the same URL, as a new running delivery."""
+    """Send a stored delivery's event again (same channel, same URL) as a new running delivery."""
     _require_sending(deps, principal)
     original = await _owned_delivery(principal, delivery_id, ["deliveryId"])
     key = await ApiKey.get(id=original.api_key_id)
@@ -108,7 +196,9 @@ async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None
         # It had nowhere to go; the settings may have been fixed since.
         config = await MessagingConfig.get(api_key_id=key.id)
         target = effective_webhook(config, original.event, number).url or ""
-    delivery = await _create_pending(deps, key, original.event, number, target)
+    # A Messages API delivery stored before channels existed was an SMS-channel one.
+    channel = _channel_of(original.event, original.channel)
+    delivery = await _create_pending(deps, key, original.event, number, target, channel)
     launch_delivery(deps, delivery)
     return delivery
 
@@ -169,6 +259,20 @@ async def _number_of_key(
     return number
 
 
+def _channel_of(event: WebhookEvent, channel: MessagesChannel | None) -> MessagesChannel | None:
+    """The channel to store: SMS by default for Messages API events, none for SMS API ones."""
+    if event not in SMS_EVENTS:
+        return channel or MessagesChannel.SMS
+    if channel not in (None, MessagesChannel.SMS):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"{event.value} is an SMS API webhook, which has no channel; a channel applies "
+            "only to MESSAGE_STATUS and INBOUND_MESSAGE.",
+            ["channel"],
+        )
+    return None
+
+
 def _one_off_url(url: str) -> str:
     """The normalised URL, or its syntax error. Whether its address may be reached is decided
     by the sender after DNS, and shown as a BLOCKED step, so one rule covers every address."""
@@ -184,6 +288,8 @@ async def _create_pending(
     event: WebhookEvent,
     number: Number | None,
     url: str,
+    channel: MessagesChannel | None = None,
+    idempotency_key: str | None = None,
 ) -> TestDelivery:
     """Add a PENDING delivery if the account has fewer than its limit in flight, or refuse
     with RATE_LIMITED.
@@ -197,9 +303,11 @@ async def _create_pending(
         api_key_id=key.id,
         number_id=number.id if number else None,
         event=event,
+        channel=channel,
         url=url,
         status=DeliveryStatus.PENDING,
         created_at=deps.clock(),
+        idempotency_key=idempotency_key,
     )
     db = TestDelivery._meta.db
     insert = rows.Select(db)
@@ -209,9 +317,11 @@ async def _create_pending(
             delivery.api_key_id,
             delivery.number_id,
             event.value,
+            channel.value if channel is not None else None,
             url,
             DeliveryStatus.PENDING.value,
             delivery.created_at,
+            idempotency_key,
         ]
     )
     # A row a dead process left PENDING must not hold the limit forever. Placeholders only:

@@ -20,10 +20,11 @@ from resolvers import reads, rows
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
-from resolvers.provisioning import signature_context
 from resolvers.rows import DeliveryStep
+from resolvers.sealing import open_signature_secret
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepReport
 from signing.payloads import SampleContext, WebhookRequest, build_test_request
+from signing.redact import redact_request
 
 log = logging.getLogger("switchboard.deliveries")
 
@@ -88,13 +89,17 @@ class StepRecorder:
         await self.steps([report], attempt)
 
     async def steps(self, reports: list[StepReport], attempt: int | None = None) -> None:
-        """Store the steps (in one write), then publish them in order."""
+        """Store the steps (in one write), then publish them in order.
+
+        A sent request's signature is redacted first: neither the store nor the stream
+        ever holds a token or `sig` someone could replay.
+        """
         rows = [
             DeliveryStep(
                 **self._fields(report.kind, attempt, DeliveryStatus.PENDING),
                 detail=report.detail,
                 address=report.address,
-                request=report.request,
+                request=redact_request(report.request) if report.request else None,
                 response=report.response,
             )
             for report in reports
@@ -220,7 +225,7 @@ async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -
         # Out once the first request is sent, or the first attempt ends without sending it.
         recorder.on_request_sent = leave
         request = _signed_request(deps, delivery, context)
-        signed_how = _signed_how(event, context.settings, deps.webhook_issuer)
+        signed_how = _signed_how(event, context.settings, deps.webhook_issuer, delivery)
         await recorder.step(StepReport(DeliveryStepKind.SIGNED, detail=signed_how))
         await _attempts(deps, request, recorder, leave)
 
@@ -287,7 +292,9 @@ def _signed_request(
 ) -> WebhookRequest:
     """The sample webhook for the delivery's event, signed as a real one would be."""
     signature = context.settings.signature
-    secret = deps.box.decrypt(context.secret_ciphertext, context=signature_context(context.key))
+    secret = open_signature_secret(
+        deps, context.secret_ciphertext, context.key, delivery.api_key_id
+    )
     now = deps.clock()
     sender = context.number.msisdn if context.number is not None else context.first_msisdn
     ctx = SampleContext(
@@ -311,17 +318,26 @@ def _signed_request(
         issued_at=int(now.timestamp()),
         jti=str(uuid.uuid4()),
         issuer=deps.webhook_issuer,
+        channel=_channel_value(delivery),
     )
 
 
-def _signed_how(event: WebhookEvent, settings: rows.KeySettings, issuer: str) -> str:
+def _channel_value(delivery: TestDelivery) -> str:
+    """The payload `channel` of a Messages API delivery (rows from before channels: SMS)."""
+    return delivery.channel.value if delivery.channel is not None else "sms"
+
+
+def _signed_how(
+    event: WebhookEvent, settings: rows.KeySettings, issuer: str, delivery: TestDelivery
+) -> str:
     if event not in SMS_EVENTS:
         return (
-            f"Built a sample {event.value} payload (JSON) and signed it with a JWT "
+            f"Built a sample {event.value} payload ({_channel_value(delivery)} channel, JSON) "
+            "and signed it with a JWT "
             f"(HS256, iss {issuer!r}) in the Authorization header."
         )
     config, signature = settings.messaging, settings.signature
     built = f"Built a sample {event.value} payload ({config.sms_format.value})"
     if not signature.sign_sms_webhooks:
         return f"{built}; not signed, because signing SMS API webhooks is off for this key."
-    return f"{built} and signed it with {signature.method.value}: timestamp and sig added."
+    return f"{built} and signed it with {signature.method.value}: timestamp, nonce and sig added."

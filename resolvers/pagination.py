@@ -14,6 +14,10 @@ from resolvers.errors import BadRequest
 MAX_PAGE_SIZE = 100
 T = TypeVar("T")
 _PREFIX = "c1:"
+# Primary keys are 64-bit signed integers everywhere this runs; a larger number made the
+# database driver overflow (INTERNAL). Cursors this code gives out are far shorter.
+MAX_PRIMARY_KEY = 2**63 - 1
+MAX_CURSOR_LENGTH = 40
 
 
 def encode_cursor(pk: int) -> str:
@@ -21,13 +25,22 @@ def encode_cursor(pk: int) -> str:
 
 
 def decode_cursor(cursor: str, argument: str) -> int:
+    """The primary key in a cursor; BadRequest naming `argument` for anything else."""
+    refused = BadRequest(f"`{argument}` is not a cursor this connection gave out.")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise refused
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith(_PREFIX):
-            raise ValueError
-        return int(text[len(_PREFIX) :])
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadRequest(f"`{argument}` is not a cursor this connection gave out.") from None
+        raise refused from None
+    digits = text.removeprefix(_PREFIX)
+    # Only plain digits: int() would also take signs, spaces and underscores.
+    if not text.startswith(_PREFIX) or not digits.isascii() or not digits.isdigit():
+        raise refused
+    pk = int(digits)
+    if pk > MAX_PRIMARY_KEY:
+        raise refused
+    return pk
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -20,7 +21,11 @@ class Principal:
     # The key the caller authenticated with, for `Viewer.apiKey`.
     via_api_key_id: int | None
     actor: str
+    # The secret the caller authenticated with, or that created its session token.
     secret_id: int | None = None
+    # For a session token: its `jti` and expiry (what `sessionRevoke` records).
+    session_id: str | None = None
+    session_expires_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -36,3 +41,5 @@ class RequestInfo:
 
     request_id: str | None = None
     client_address: str | None = None
+    # A client's own X-Request-ID, validated and kept apart from the server-made `request_id`.
+    client_request_id: str | None = None

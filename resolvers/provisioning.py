@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -12,6 +14,11 @@ from resolvers.auth import live_secrets_filter
 from resolvers.deps import Deps
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.principal import Principal, Role
+from resolvers.sealing import (
+    open_api_secret,
+    seal_api_secret,
+    seal_signature_secret,
+)
 from signing.secrets import (
     generate_api_key,
     generate_api_secret,
@@ -23,24 +30,15 @@ from signing.secrets import (
 _KEY_ATTEMPTS = 8
 
 
-def secret_context(api_key: str) -> str:
-    """Associated data binding an API secret's ciphertext to its key."""
-    return f"api_secret:{api_key}"
-
-
-def signature_context(api_key: str) -> str:
-    """Associated data binding a signature secret's ciphertext to its key."""
-    return f"signature_secret:{api_key}"
-
-
 async def store_secret(*, deps: Deps, api_key: ApiKey, plaintext: str) -> ApiSecret:
     """Encrypt and store one API secret; the plaintext goes no further than this call."""
-    return await ApiSecret.create(
-        api_key=api_key,
-        ciphertext=deps.box.encrypt(plaintext, context=secret_context(api_key.key)),
-        digest=deps.box.digest(plaintext),
-        hint=secret_hint(plaintext),
-    )
+    async with in_transaction():
+        # Inserted first for its ID, which the ciphertext and digest are bound to; the
+        # empty values never open or match, and never outlive this transaction.
+        row = await ApiSecret.create(api_key=api_key, ciphertext="", digest="", hint="")
+        seal_api_secret(deps, row, api_key.key, plaintext)
+        await row.save(update_fields=["ciphertext", "digest", "hint"])
+    return row
 
 
 async def create_api_key(
@@ -64,7 +62,7 @@ async def create_api_key(
     signature_secret = generate_signature_secret()
     await SignatureConfig.create(
         api_key=key,
-        secret_ciphertext=deps.box.encrypt(signature_secret, context=signature_context(key.key)),
+        secret_ciphertext=seal_signature_secret(deps, signature_secret, key.key, key.id),
         secret_hint=secret_hint(signature_secret),
     )
     plaintext = generate_api_secret()
@@ -120,17 +118,32 @@ DEMO_ACCOUNT_NAME = "Demo account"
 DEMO_MSISDN = "447700900001"
 
 
-async def principal_for_key(*, api_key: str) -> Principal:
-    """The operator's view of a key: ADMIN, account-wide for a primary key, else that key only."""
+async def principal_for_key(*, api_key: str, now: datetime | None = None) -> Principal:
+    """The operator's view of a key: ADMIN, account-wide for a primary key, else that key only.
+    It stands on the key's live secret that lasts longest (no expiry first, then the latest
+    expiry, then the newest), so a token made from it ends when that secret is revoked,
+    rolled away or expires, like any session."""
     key = await ApiKey.get_or_none(key=api_key) if is_api_key(api_key) else None
     if key is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No API key with this value exists.", ["apiKey"])
+    live = await ApiSecret.filter(live_secrets_filter(now or datetime.now(UTC)), api_key=key)
+    if not live:
+        raise DomainError(ErrorCode.NOT_FOUND, "This API key has no live secret.", ["apiKey"])
+    lasting = max(
+        live,
+        key=lambda s: (
+            s.expires_at is None,
+            s.expires_at or datetime.min.replace(tzinfo=UTC),
+            s.id,
+        ),
+    )
     return Principal(
         account_id=key.account_id,
         role=Role.ADMIN,
         api_key_id=None if key.is_primary else key.id,
         via_api_key_id=key.id,
         actor=f"operator:{key.key}",
+        secret_id=lasting.id,
     )
 
 
@@ -146,4 +159,4 @@ async def ensure_demo_account(*, deps: Deps) -> tuple[Account, ApiKey, str]:
     stored = await ApiSecret.filter(live_secrets_filter(deps.clock()), api_key=key).order_by("id")
     if not stored:
         raise DomainError(ErrorCode.NOT_FOUND, "The demo key has no live secret.", ["apiSecret"])
-    return account, key, deps.box.decrypt(stored[0].ciphertext, context=secret_context(key.key))
+    return account, key, open_api_secret(deps, stored[0], key.key)

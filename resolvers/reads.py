@@ -15,7 +15,8 @@ from models.audit import AuditEvent
 from models.credentials import ApiKey, ApiSecret
 from models.deliveries import TestDelivery
 from models.webhooks import MessagingConfig, Number
-from resolvers import rows
+from resolvers import audit, rows
+from resolvers.deps import Deps
 from resolvers.pagination import Page, PageArgs, page_from, paginate, window
 from resolvers.principal import Principal
 from resolvers.rows import R
@@ -114,12 +115,63 @@ async def list_audit_events(*, principal: Principal, page: PageArgs) -> Page[Aud
     query = AuditEvent.filter(account_id=principal.account_id)
     if principal.api_key_id is not None:
         query = query.filter(api_key_id=principal.api_key_id)
-    return await paginate(query, page, newest_first=True)
+    found = await paginate(query, page, newest_first=True)
+    await audit.hide_from(principal, found.rows)
+    return found
 
 
 async def list_test_deliveries(*, api_key_id: int, page: PageArgs) -> Page[TestDelivery]:
     """Deliveries of a key the caller may already see, newest first."""
     return await paginate(TestDelivery.filter(api_key_id=api_key_id), page, newest_first=True)
+
+
+# Totals for `totalCount`: the same scope as the lists above, counted in SQL.
+
+
+async def count_api_keys(*, principal: Principal) -> int:
+    return await _keys_of(principal).count()
+
+
+async def count_numbers(*, principal: Principal) -> int:
+    query = Number.filter(account_id=principal.account_id)
+    if principal.api_key_id is not None:
+        query = query.filter(api_key_id=principal.api_key_id)
+    return await query.count()
+
+
+async def count_audit_events(*, principal: Principal) -> int:
+    query = AuditEvent.filter(account_id=principal.account_id)
+    if principal.api_key_id is not None:
+        query = query.filter(api_key_id=principal.api_key_id)
+    return await query.count()
+
+
+async def count_test_deliveries(*, api_key_id: int) -> int:
+    return await TestDelivery.filter(api_key_id=api_key_id).count()
+
+
+async def api_key_limit(*, deps: Deps, principal: Principal) -> int:
+    """How many API keys the account may have: its own limit, else the deployment's."""
+    account = await Account.get_or_none(id=principal.account_id)
+    own = account.api_key_limit if account is not None else None
+    return deps.max_api_keys if own is None else own
+
+
+async def test_delivery_by_id(delivery_id: int) -> TestDelivery | None:
+    """A delivery as stored now (not scoped: its steps were checked against their caller)."""
+    return await TestDelivery.get_or_none(id=delivery_id)
+
+
+async def owned_step(
+    *, principal: Principal, delivery_id: int, sequence: int
+) -> rows.DeliveryStep | None:
+    """One step of a delivery the caller owns, or None."""
+    if await get_owned(principal=principal, model=TestDelivery, pk=delivery_id) is None:
+        return None
+    select = rows.Select(TestDelivery._meta.db)
+    where = f'"delivery_id" = {select(delivery_id)} AND "sequence" = {select(sequence)}'
+    found = await select.fetch(rows.DeliveryStep, where)
+    return found[0] if found else None
 
 
 async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Model | None:
@@ -136,9 +188,11 @@ async def get_owned(*, principal: Principal, model: type[Model], pk: int) -> Mod
     else:
         return None
     row = await query.first()
-    if row is None or principal.api_key_id is None:
-        return row
-    return row if getattr(row, "api_key_id", None) == principal.api_key_id else None
+    if row is not None and principal.api_key_id is not None:
+        row = row if getattr(row, "api_key_id", None) == principal.api_key_id else None
+    if isinstance(row, AuditEvent):
+        await audit.hide_from(principal, [row])
+    return row
 
 
 NODE_MODELS: dict[str, type[Model]] = {
@@ -155,6 +209,35 @@ async def get_node(*, principal: Principal, kind: str, pk: int) -> Model | None:
     """The object a global ID names ("ApiKey", 12) if the caller owns it; else None."""
     model = NODE_MODELS.get(kind)
     return None if model is None else await get_owned(principal=principal, model=model, pk=pk)
+
+
+async def owned_nodes(
+    *, principal: Principal, refs: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], Model]:
+    """Objects by (type name, primary key), one statement per type, each only if the caller
+    owns it (the rule get_owned applies to one)."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for kind, pk in refs:
+        wanted[kind].add(pk)
+    found: dict[tuple[str, int], Model] = {}
+    for kind, pks in wanted.items():
+        model = NODE_MODELS.get(kind)
+        query: QuerySet[Any]
+        if model is None:
+            continue
+        if model is Account:
+            query = Account.filter(id=principal.account_id, id__in=pks)
+        elif model is ApiKey:
+            query = _keys_of(principal).filter(id__in=pks)
+        else:
+            if model is ApiSecret:
+                query = ApiSecret.filter(id__in=pks, api_key__account_id=principal.account_id)
+            else:
+                query = model.filter(id__in=pks, account_id=principal.account_id)
+            if principal.api_key_id is not None:
+                query = query.filter(api_key_id=principal.api_key_id)
+        found.update({(kind, row.pk): row for row in await query})
+    return found
 
 
 # Batch reads for the graph's DataLoaders: one statement per batch, whatever its size, answered

@@ -16,7 +16,7 @@ from resolvers.deps import Deps
 from resolvers.errors import DomainError, DomainErrors, ErrorCode
 from resolvers.partial import KEEP, Keep, provided
 from resolvers.principal import Principal, RequestInfo
-from resolvers.provisioning import signature_context
+from resolvers.sealing import open_signature_secret, seal_signature_secret
 from signing.secrets import generate_signature_secret, mask_hint, secret_hint
 
 _PUBLIC_NAMES = {"method": "method", "sign_sms_webhooks": "signSmsWebhooks"}
@@ -98,7 +98,7 @@ async def rotate_signature_secret(
     async with in_transaction():
         config = await SignatureConfig.filter(api_key_id=key.id).select_for_update().get()
         before = {"maskedSecret": mask_hint(config.secret_hint)}
-        config.secret_ciphertext = deps.box.encrypt(plaintext, context=signature_context(key.key))
+        config.secret_ciphertext = seal_signature_secret(deps, plaintext, key.key, key.id)
         config.secret_hint = secret_hint(plaintext)
         await config.save(update_fields=["secret_ciphertext", "secret_hint", "updated_at"])
         await audit.record(
@@ -124,14 +124,14 @@ async def reveal_signature_secret(
     require_admin(principal)
     key = await owned_api_key(principal=principal, api_key_id=api_key_id)
     limiter = deps.credential_limits.signature_reveals
-    if not limiter.allow(f"{principal.account_id}:{principal.actor}", deps.clock()):
+    if not await limiter.allow(f"{principal.account_id}:{principal.actor}", deps.clock()):
         raise DomainError(
             ErrorCode.RATE_LIMITED,
             f"At most {limiter.limit} signature secret reveals per "
             f"{limiter.window.total_seconds():g} seconds; wait a moment and try again.",
         )
     config = await SignatureConfig.get(api_key_id=key.id)
-    plaintext = deps.box.decrypt(config.secret_ciphertext, context=signature_context(key.key))
+    plaintext = open_signature_secret(deps, config.secret_ciphertext, key.key, key.id)
     await audit.record(
         account_id=key.account_id,
         action="signature_secret.reveal",

@@ -7,8 +7,8 @@ from resolvers import reads
 from resolvers.deps import Deps
 from resolvers.errors import BadRequest, not_found
 from resolvers.principal import Principal
-from resolvers.provisioning import signature_context
-from signing.check import check_webhook_signature
+from resolvers.sealing import open_signature_secret
+from signing.check import DEFAULT_MAX_AGE, check_webhook_signature
 from signing.sms import verify_sms_signature
 from signing.verdict import SignatureVerdict, sms_scheme
 
@@ -29,22 +29,27 @@ async def check_received_webhook(
 
     `params`, when given, are SMS API parameters the receiver already parsed, checked
     instead of reading them from the URL or body. Any caller who may see the key may ask:
-    the answer is a yes or no and reveals nothing of the secret.
+    the answer is a yes or no and reveals nothing of the secret. Without `max_age_seconds`
+    a signature older than DEFAULT_MAX_AGE is refused, so one copied from a log or a
+    delivery step cannot be replayed here later.
     """
     if max_age_seconds is not None and max_age_seconds < 0:
         raise BadRequest("`maxAgeSeconds` must be 0 or more.")
+    max_age = DEFAULT_MAX_AGE if max_age_seconds is None else max_age_seconds
     key = await reads.api_key_by_id(principal=principal, api_key_id=api_key_id)
     if key is None:
         raise not_found(["apiKeyId"], "API key")
     config = await SignatureConfig.get(api_key_id=key.id)
-    secret = deps.box.decrypt(config.secret_ciphertext, context=signature_context(key.key))
+    secret = open_signature_secret(deps, config.secret_ciphertext, key.key, key.id)
     method = config.method.value
     now = int(deps.clock().timestamp())
     if params is not None:
         named = dict(params)
         if len(named) != len(params):
             return SignatureVerdict.rejected(sms_scheme(method), "duplicate parameter")
-        return verify_sms_signature(named, secret, method, max_age=max_age_seconds, now=now)
+        return verify_sms_signature(
+            named, secret, method, max_age=max_age, now=now, api_key=key.key
+        )
     named_headers: dict[str, str] = {}
     for name, value in headers:
         # The first copy of a header is the one a receiver's framework usually hands over.
@@ -56,6 +61,8 @@ async def check_received_webhook(
         body=body,
         secret=secret,
         method=method,
-        max_age=max_age_seconds,
+        max_age=max_age,
         now=now,
+        issuer=deps.webhook_issuer,
+        api_key=key.key,
     )

@@ -16,6 +16,7 @@ class FailureCode:
     NO_URL = "NO_URL"
     DNS_FAILED = "DNS_FAILED"
     BLOCKED_ADDRESS = "BLOCKED_ADDRESS"
+    BLOCKED_PORT = "BLOCKED_PORT"
     CONNECT_TIMEOUT = "CONNECT_TIMEOUT"
     CONNECT_FAILED = "CONNECT_FAILED"
     TLS_ERROR = "TLS_ERROR"
@@ -51,7 +52,7 @@ StepCallback = Callable[[list[StepReport]], Awaitable[None]]
 class AttemptOutcome:
     """How one attempt ended: a transport failure code, or the receiver's status code.
 
-    `error_code` is set when no usable answer came (DNS_FAILED, BLOCKED_ADDRESS,
+    `error_code` is set when no usable answer came (DNS_FAILED, BLOCKED_ADDRESS, BLOCKED_PORT,
     CONNECT_TIMEOUT, CONNECT_FAILED, TLS_ERROR, TIMEOUT, or TOO_LARGE with the status).
     Whether a status code counts as success is the caller's rule, not the sender's.
     """

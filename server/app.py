@@ -19,6 +19,7 @@ from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
 from server.background import background_jobs
 from server.broker import InProcessBroker
+from server.console import console_routes
 from server.graphiql import graphiql_routes
 from server.graphql_metrics import operation_metrics
 from server.health import healthz, readyz
@@ -27,9 +28,11 @@ from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMi
 from server.logs import AccessLogMiddleware
 from server.metrics import MetricsMiddleware, delivery_finished
 from server.metrics_endpoint import pool_sampler
+from server.persisted import PersistedDocuments
 from server.redis_broker import RedisBroker
 from server.sender import HttpxWebhookSender
 from server.settings import Settings
+from server.shared_limits import RedisCounters
 from server.tasks import BackgroundTasks
 from server.tracing import OperationTracing, configure_tracing, tracing_middleware
 from server.view import SwitchboardGraphQL
@@ -44,8 +47,12 @@ def build_broker(settings: Settings) -> EventBroker:
 
 
 def build_deps(settings: Settings) -> Deps:
-    return Deps(
-        box=SecretBox(settings.master_key),
+    deps = Deps(
+        box=SecretBox(
+            settings.master_key,
+            old_keys=settings.old_master_keys,
+            session_keys=settings.session_keys,
+        ),
         broker=build_broker(settings),
         max_api_keys=settings.max_api_keys,
         session_ttl_seconds=settings.session_ttl_seconds,
@@ -54,6 +61,7 @@ def build_deps(settings: Settings) -> Deps:
         webhook_sender=HttpxWebhookSender(
             connect_timeout=settings.webhook_connect_timeout_seconds,
             total_timeout=settings.webhook_total_timeout_seconds,
+            port_rule=settings.webhook_ports,
         ),
         delivery_tasks=BackgroundTasks(),
         delivery_attempts=settings.delivery_attempts,
@@ -61,6 +69,12 @@ def build_deps(settings: Settings) -> Deps:
         max_deliveries_in_flight=settings.max_deliveries_in_flight,
         on_delivery_finished=delivery_finished if settings.metrics else None,
     )
+    if settings.redis_url:
+        # With Redis, every replica counts the same failed logins and reveals.
+        deps.credential_limits.share(
+            RedisCounters(settings.redis_url, prefix=settings.redis_prefix)
+        )
+    return deps
 
 
 async def _close_broker(broker: EventBroker) -> None:
@@ -84,17 +98,20 @@ def _lifespan(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             if owns_broker:
-                # A caller that brings its own Deps owns (and closes) its broker.
+                # A caller that brings its own Deps owns (and closes) its broker and counters.
                 stack.push_async_callback(_close_broker, deps.broker)
+                stack.push_async_callback(deps.credential_limits.close)
             if init_database:
                 config = tortoise_config(settings.database_url)
                 await stack.enter_async_context(RegisterTortoise(app, config=config))
             # Unwound before the database closes: an interrupted delivery still stores its
             # final step.
             stack.push_async_callback(stop_deliveries)
-            if background and settings.expiry_sweep_seconds > 0:
+            if background:
                 jobs = background_jobs(
-                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
+                    deps=deps,
+                    expiry_sweep_seconds=settings.expiry_sweep_seconds,
+                    retention=settings.delivery_retention,
                 )
                 await stack.enter_async_context(jobs)
             if init_database and settings.metrics:
@@ -130,6 +147,9 @@ def create_app(
         schema=build_schema(introspection=settings.introspection, observers=observers),
         deps=deps,
         allowed_origins=settings.cors_origins,
+        ws_recheck_seconds=settings.ws_recheck_seconds,
+        documents=PersistedDocuments.load(settings.persisted_documents),
+        trusted_only=settings.trusted_documents_only,
     )
     lifespan = _lifespan(
         settings,
@@ -152,6 +172,9 @@ def create_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type"],
+                # A cross-origin page may read the request ID it should quote, and how long
+                # to wait after a 429.
+                expose_headers=["X-Request-Id", "Retry-After"],
                 max_age=600,
             ),
         )
@@ -167,6 +190,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *graphiql_routes(),
+            # Last: every path nothing above took is the console's.
+            *console_routes(settings.console_dist),
         ],
         middleware=middleware,
         lifespan=lifespan,

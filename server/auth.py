@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 
 from starlette.datastructures import Headers
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from resolvers.auth import authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
+from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
 from resolvers.principal import RequestInfo
 from server import metrics
 from server.negotiation import JSON, error_response, response_media_type
@@ -43,9 +45,33 @@ def rate_limited_response(exc: TooManyAttempts, request_id: str, accept: str | N
     return response
 
 
+def unavailable_response(request_id: str, accept: str | None) -> Response:
+    return error_response(
+        503,
+        "UNAVAILABLE",
+        "The service is temporarily unavailable; try again shortly.",
+        response_media_type(accept) or JSON,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS), "X-Request-ID": request_id},
+    )
+
+
+# A client's own request ID is kept only when it is short and plain (letters, digits, - _ . :).
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def client_request_id(headers: Headers) -> str | None:
+    raw = headers.get("x-request-id")
+    return raw if raw is not None and _CLIENT_ID.fullmatch(raw) else None
+
+
 def request_info(scope: Scope, request_id: str) -> RequestInfo:
+    """Where a request came from; `request_id` is always made by the server."""
     client = scope.get("client")
-    return RequestInfo(request_id=request_id, client_address=client[0] if client else None)
+    return RequestInfo(
+        request_id=request_id,
+        client_address=client[0] if client else None,
+        client_request_id=client_request_id(Headers(scope=scope)),
+    )
 
 
 class AuthMiddleware:
@@ -84,6 +110,12 @@ class AuthMiddleware:
                 )
                 response = rate_limited_response(exc, request_id, headers.get("accept"))
                 await response(scope, receive, send)
+                return
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                log.warning("database unavailable", extra={"request_id": request_id})
+                await unavailable_response(request_id, headers.get("accept"))(scope, receive, send)
                 return
 
         async def send_with_id(message: dict) -> None:

@@ -8,7 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from resolvers.credentials import record_expired_secrets
+from resolvers.delivery_retention import DeliveryRetention, prune_deliveries
 from resolvers.deps import Deps
+from resolvers.sessions import prune_revoked_sessions
 
 log = logging.getLogger("switchboard.background")
 EXPIRY_SWEEP_SECONDS = 30.0
@@ -44,12 +46,38 @@ async def periodically(
 
 
 @contextlib.asynccontextmanager
-async def background_jobs(*, deps: Deps, expiry_sweep_seconds: float) -> AsyncIterator[None]:
-    """Every job the server runs on its own: today, recording secrets that expired (each
-    replica runs it; the sweep is safe to run concurrently)."""
-    async with periodically(
-        "record_expired_secrets",
-        lambda: record_expired_secrets(deps=deps),
-        expiry_sweep_seconds,
-    ):
+async def background_jobs(
+    *,
+    deps: Deps,
+    expiry_sweep_seconds: float,
+    retention: DeliveryRetention | None = None,
+) -> AsyncIterator[None]:
+    """Every job the server runs on its own: recording secrets that expired, pruning test
+    deliveries past the retention policy, and forgetting revoked sessions once they have
+    expired anyway. Each replica runs them; all are safe to run concurrently. An interval of
+    0 leaves the expiry sweep or the retention sweep off."""
+    async with contextlib.AsyncExitStack() as stack:
+        if expiry_sweep_seconds > 0:
+            await stack.enter_async_context(
+                periodically(
+                    "record_expired_secrets",
+                    lambda: record_expired_secrets(deps=deps),
+                    expiry_sweep_seconds,
+                )
+            )
+        if retention is not None and retention.sweep_seconds > 0:
+            await stack.enter_async_context(
+                periodically(
+                    "prune_deliveries",
+                    lambda: prune_deliveries(deps=deps, retention=retention),
+                    retention.sweep_seconds,
+                )
+            )
+        await stack.enter_async_context(
+            periodically(
+                "prune_revoked_sessions",
+                lambda: prune_revoked_sessions(deps.clock()),
+                max(expiry_sweep_seconds, 60.0),
+            )
+        )
         yield

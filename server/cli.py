@@ -21,7 +21,9 @@ from resolvers import provisioning
 from resolvers.auth import issue_session_token
 from resolvers.errors import DomainError
 from resolvers.principal import Role
+from resolvers.rekey import DEFAULT_BATCH, rekey
 from server.app import build_deps
+from server.limits import MAX_BODY_BYTES
 from server.logs import configure_logging
 from server.metrics_endpoint import (
     MULTIPROC_ENV,
@@ -30,6 +32,8 @@ from server.metrics_endpoint import (
     start_metrics_server,
 )
 from server.settings import Settings, SettingsError
+from signing.crypto import format_master_key, generate_master_key
+from signing.text import lone_surrogate
 
 
 class CliError(Exception):
@@ -45,14 +49,26 @@ async def database(settings: Settings) -> AsyncIterator[None]:
 
 # How every Switchboard server runs under uvicorn; the benchmark serves with the same.
 UVICORN_OPTIONS: dict[str, Any] = {
-    # Forwarded-for headers are not trusted: nothing here says which proxy to believe.
+    # Forwarded-for headers are trusted only from the proxies the operator names
+    # (--forwarded-allow-ips / SWITCHBOARD_TRUSTED_PROXIES; see proxy_options).
     "proxy_headers": False,
     # server/logs.py writes the access log, as JSON with the request ID.
     "access_log": False,
     # Subscription messages are small JSON. Compressing them cost CPU on every message and a
     # zlib context per socket, most of an open stream's memory (bench streams).
     "ws_per_message_deflate": False,
+    # A WebSocket message may be as large as an HTTP body (server/limits.py), no larger: past
+    # it uvicorn closes with 1009 before the frame is buffered (its default is 16 MiB).
+    "ws_max_size": MAX_BODY_BYTES,
 }
+
+
+def proxy_options(trusted: str | None) -> dict[str, Any]:
+    """uvicorn's proxy-header handling, on only for the named proxies: from them the client
+    address (which the per-address login limits count) is taken from X-Forwarded-For."""
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -83,7 +99,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
             port=args.port or settings.port,
             workers=args.workers,
             log_config=log_config,
-            **UVICORN_OPTIONS,
+            **{
+                **UVICORN_OPTIONS,
+                **proxy_options(args.forwarded_allow_ips or settings.trusted_proxies),
+            },
         )
     finally:
         if metrics_server is not None:
@@ -153,14 +172,46 @@ async def _token(args: argparse.Namespace, settings: Settings) -> str:
     return token
 
 
+async def _rekey(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    deps = build_deps(settings)
+
+    def report(progress: dict[str, Any]) -> None:
+        # One JSON line per batch, flushed, so a long run can be followed (and resumed).
+        print(json.dumps(progress), flush=True)
+
+    async with database(settings):
+        complete = await rekey(deps=deps, report=report, batch_size=args.batch_size)
+    if not complete:
+        raise CliError(
+            "some rows did not open with any configured key: keep every old key and "
+            "look into those rows before dropping one"
+        )
+    return {"done": True, "activeKeyId": deps.box.key_id}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the API under uvicorn")
+    serve = commands.add_parser(
+        "serve",
+        help="run the API under uvicorn",
+        description="Run the API under uvicorn. Settings from the environment: DATABASE_URL, "
+        "REDIS_URL (events between replicas; failed-login and reveal limits counted across "
+        "them), SWITCHBOARD_SECRET_KEY, SWITCHBOARD_TRUSTED_PROXIES, "
+        "SWITCHBOARD_WS_RECHECK_SECONDS (how often open WebSockets re-check credentials, "
+        "default 10), and the others the README lists.",
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--dev", action="store_true", help="allow private webhook targets")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses or networks of trusted proxies (or '*'): their "
+        "X-Forwarded-For names the client that login limits count; default "
+        "$SWITCHBOARD_TRUSTED_PROXIES, else forwarded headers are ignored",
+    )
     serve.add_argument(
         "--metrics-port",
         type=int,
@@ -188,16 +239,46 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--msisdn", required=True)
     add.add_argument("--country", required=True)
     add.set_defaults(run=_number_add)
-    token = commands.add_parser("token", help="a session token for a key's account")
+    token = commands.add_parser(
+        "token",
+        help="a session token for a key's account",
+        description="A session token bound to the key's live secret that lasts longest (no "
+        "expiry first, then the latest expiry, then the newest): it stops working when that "
+        "secret is revoked, rolled away or expires, or with sessionRevoke.",
+    )
     token.add_argument("--api-key", required=True)
     token.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
     token.add_argument("--ttl", type=int)
     token.set_defaults(run=_token)
+    rekey_command = commands.add_parser(
+        "rekey", help="re-encrypt stored secrets under the active key (safe while serving)"
+    )
+    rekey_command.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+    rekey_command.set_defaults(run=_rekey)
+    commands.add_parser("keygen", help="print a new random master or session key")
     return parser
 
 
+def _undecodable(argv: list[str]) -> str | None:
+    """Which argument is not UTF-8 (Python hands such bytes on as lone surrogates)."""
+    for position, argument in enumerate(argv):
+        if lone_surrogate(argument) is not None:
+            before = argv[position - 1] if position else ""
+            name = before if before.startswith("--") else f"argument {position + 1}"
+            return f"{name}: the value is not valid UTF-8."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    problem = _undecodable(sys.argv[1:] if argv is None else argv)
+    if problem is not None:
+        print(f"switchboard: {problem}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        # Needs no settings: it is what an operator runs to make them.
+        print(format_master_key(generate_master_key()))
+        return 0
     try:
         settings = Settings.from_env()
         if getattr(args, "sync", False):

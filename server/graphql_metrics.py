@@ -23,7 +23,9 @@ from server.metrics import (
 OTHER = "other"
 # Error codes are ours (extensions.code); anything else shaped differently is not a label.
 _CODE = re.compile(r"[A-Z][A-Z_]{0,39}")
-# How Strawberry's limiters word their refusals, to name the limit that refused.
+# The limits graph/limits.py names in `extensions.measure`.
+MEASURES = ("tokens", "depth", "aliases", "fields", "pairs", "fragments", "directives")
+# How Strawberry's own limiters word their refusals, for a refusal without a measure.
 _LIMITS = (
     ("exceeds maximum operation depth", "depth"),
     ("aliases found", "aliases"),
@@ -116,7 +118,8 @@ def _outcome(result: Any, op_type: str, root: str) -> str:
     if errors:
         code = (errors[0].extensions or {}).get("code")
         if code == "QUERY_TOO_COMPLEX":
-            refused.get(_limit(errors[0].message)).inc()
+            measure = (errors[0].extensions or {}).get("measure")
+            refused.get(measure if measure in MEASURES else _limit(errors[0].message)).inc()
         return code if isinstance(code, str) and _CODE.fullmatch(code) else "error"
     data = getattr(result, "data", None)
     if op_type != "mutation" or not isinstance(data, dict):

@@ -24,6 +24,14 @@ SECURITY_HEADERS = [
 ]
 
 
+# GraphQL answers carry secrets (revealed once), session tokens and masks: no cache, shared
+# or private, may keep one.
+NO_STORE = (b"cache-control", b"no-store")
+GRAPHQL_PATH = "/graphql"
+# Only sent over TLS: over plain HTTP a browser ignores it, and an attacker could forge it.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,12 +40,19 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = list(SECURITY_HEADERS)
+        if scope.get("scheme") == "https":
+            extra.append(HSTS)
+        graphql = scope.get("path") == GRAPHQL_PATH
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
+                if graphql:
+                    headers[:] = [h for h in headers if h[0].lower() != NO_STORE[0]]
+                    headers.append(NO_STORE)
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in extra if h[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

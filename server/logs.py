@@ -20,6 +20,8 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "color_message",
 }
 access_log = logging.getLogger("switchboard.access")
+# Where the view notes the code of a request it refused as malformed, for the access log line.
+REFUSAL_KEY = "switchboard.refusal"
 
 
 class JsonFormatter(logging.Formatter):
@@ -87,9 +89,11 @@ class AccessLogMiddleware:
                 status,
                 extra={
                     "request_id": getattr(info, "request_id", None),
+                    "client_request_id": getattr(info, "client_request_id", None),
                     "client": getattr(info, "client_address", None),
                     "principal": getattr(principal, "actor", None),
                     "operation": scope.get("switchboard.operation"),
+                    "refused": scope.get(REFUSAL_KEY),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

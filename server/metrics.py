@@ -37,7 +37,7 @@ GRAPHQL_DURATION = Histogram(
 )
 DOCUMENTS_REFUSED = Counter(
     "switchboard_graphql_documents_refused",
-    "Documents refused by the query limits, by limit (depth, aliases, tokens).",
+    "Documents refused by the query limits, by limit (tokens, depth, aliases, fields, ...).",
     ["limit"],
 )
 WEBSOCKETS_OPEN = Gauge(
@@ -100,7 +100,7 @@ READINESS_CHECKS = Counter(
 )
 
 # The routes the app serves; anything else is counted as "other", never by its path.
-_ROUTES = {"/graphql": "/graphql", "/healthz": "/healthz", "/readyz": "/readyz"}
+_ROUTES = {"/graphql": "/graphql", "/healthz": "/healthz", "/readyz": "/readyz", "/": "/"}
 _GRAPHIQL_STATIC = "/graphiql/static/"
 _METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
@@ -140,7 +140,7 @@ test_deliveries = LabelChildren(TEST_DELIVERIES)
 for _door in ("http", "websocket"):
     authentication_failures.get(_door)
     rate_limited.get(_door)
-for _limit in ("depth", "aliases", "tokens"):
+for _limit in ("tokens", "depth", "aliases", "fields", "pairs", "fragments", "directives"):
     DOCUMENTS_REFUSED.labels(_limit)
 for _outcome in ("ok", "failed"):
     readiness_checks.get(_outcome)

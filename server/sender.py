@@ -15,9 +15,18 @@ import httpx
 
 from models.enums import DeliveryStepKind
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepCallback, StepReport
+from server import sender_failures as failures
 from server.metrics import TEST_DELIVERY_RESPONSE
+from server.sender_failures import (
+    MAX_HEADER_BYTES,
+    SHOWN_HEADER_BYTES,
+    connect_failure,
+    header_pairs,
+    shown_headers,
+)
 from server.tracing import DeliverySpans, tracer
 from signing.payloads import WebhookRequest
+from signing.ports import DEFAULT_PORT_RULE, PortRule
 from signing.urls import UrlRuleError, check_webhook_url, classify_address, parse_ip_literal
 
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -153,8 +162,10 @@ class HttpxWebhookSender:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         resolver: Resolver = system_resolver,
         ssl_context: ssl.SSLContext | None = None,
+        port_rule: PortRule = DEFAULT_PORT_RULE,
     ) -> None:
         self.connect_timeout = connect_timeout
+        self.port_rule = port_rule
         self.total_timeout = total_timeout
         self.max_response_bytes = max_response_bytes
         self.resolver = resolver
@@ -196,7 +207,10 @@ class HttpxWebhookSender:
     ) -> AttemptOutcome:
         url = httpx.URL(request.url)
         target = _Target(
-            host=url.host,
+            # The host exactly as the URL spells it (an IDN as its A-label, as the URL rules
+            # require), which is what httpcore connects to: `url.host` is decoded, and the
+            # system resolver would re-encode it by IDNA 2003 (faß → fass), another name.
+            host=url.raw_host.decode("ascii"),
             port=url.port or (443 if url.scheme == "https" else 80),
             https=url.scheme == "https",
         )
@@ -208,6 +222,11 @@ class HttpxWebhookSender:
             blocked = StepReport(DeliveryStepKind.BLOCKED, detail=error.message, address=address)
             progress.put(blocked)
             return AttemptOutcome(error.message, error_code=error.code)
+        refusal = self.port_rule.refusal(target.port)
+        if refusal is not None:
+            # Checked before any lookup or connection: no answer may tell what listens there.
+            progress.put(StepReport(DeliveryStepKind.BLOCKED, detail=refusal))
+            return AttemptOutcome(refusal, error_code=FailureCode.BLOCKED_PORT)
         # The host and port only: a webhook URL's path or query may hold the receiver's token.
         attributes = {"server.address": target.host, "server.port": target.port}
         progress.spans.start("resolve", **attributes)
@@ -229,7 +248,7 @@ class HttpxWebhookSender:
             try:
                 addresses = await self.resolver(target.host, target.port)
             except (OSError, UnicodeError) as error:
-                detail = f"DNS lookup for {target.host} failed: {_reason(error)}."
+                detail = f"DNS lookup for {target.host} failed: {failures.reason(error)}."
                 return AttemptOutcome(detail, error_code=FailureCode.DNS_FAILED)
             if not addresses:
                 detail = f"DNS lookup for {target.host} returned no addresses."
@@ -281,11 +300,13 @@ class HttpxWebhookSender:
                 detail = f"Could not connect within {self.connect_timeout:g} s."
                 return AttemptOutcome(detail, error_code=FailureCode.CONNECT_TIMEOUT)
             except httpx.ConnectError as error:
-                return _connect_failure(error)
+                return connect_failure(error)
             except httpx.TimeoutException:
                 return self._timed_out(progress.phase)
             except httpx.TransportError as error:
-                detail = f"The connection failed before a complete answer: {_reason(error)}."
+                detail = (
+                    f"The connection failed before a complete answer: {failures.reason(error)}."
+                )
                 return AttemptOutcome(detail, error_code=FailureCode.CONNECT_FAILED)
 
     async def _send(
@@ -298,9 +319,12 @@ class HttpxWebhookSender:
             progress.spans.end("send")
             raise
         received = bytearray()
-        too_large = False
+        header_bytes = sum(len(name) + len(value) + 4 for name, value in response.headers.raw)
+        too_large = header_bytes > MAX_HEADER_BYTES
         try:
             async for chunk in response.aiter_raw():
+                if too_large:
+                    break
                 received += chunk
                 if len(received) > self.max_response_bytes:
                     too_large = True
@@ -311,16 +335,24 @@ class HttpxWebhookSender:
         TEST_DELIVERY_RESPONSE.observe(elapsed)
         progress.spans.end("send", **{"http.response.status_code": response.status_code})
         duration_ms = round(elapsed * 1000, 1)
-        detail = f"HTTP {response.status_code} {response.reason_phrase} in {duration_ms:g} ms."
+        # The standard phrase, not the receiver's: its status line is bytes from the peer.
+        phrase = httpx.codes.get_reason_phrase(response.status_code)
+        detail = f"HTTP {response.status_code} {phrase} in {duration_ms:g} ms.".replace("  ", " ")
         if too_large:
-            detail += f" The answer is larger than {self.max_response_bytes // 1024} KiB: stopped."
+            detail += (
+                f" The answer is larger than {self.max_response_bytes // 1024} KiB, or its "
+                f"headers than {MAX_HEADER_BYTES // 1024} KiB: stopped."
+            )
+        headers, hidden = shown_headers(response.headers.raw)
+        if hidden:
+            detail += f" {hidden} more headers (past {SHOWN_HEADER_BYTES // 1024} KiB) not shown."
         progress.put(
             StepReport(
                 DeliveryStepKind.RESPONSE,
                 detail=detail,
                 response={
                     "statusCode": response.status_code,
-                    "headers": _header_pairs(response.headers.raw),
+                    "headers": headers,
                     "body": bytes(received[:SHOWN_BODY_BYTES]).decode("utf-8", "replace"),
                     "durationMs": duration_ms,
                 },
@@ -329,7 +361,8 @@ class HttpxWebhookSender:
         if too_large:
             detail = (
                 f"The receiver answered HTTP {response.status_code} with more than "
-                f"{self.max_response_bytes // 1024} KiB; webhook answers must be smaller."
+                f"{self.max_response_bytes // 1024} KiB of body or {MAX_HEADER_BYTES // 1024} "
+                "KiB of headers; webhook answers must be smaller."
             )
             return AttemptOutcome(
                 detail, error_code=FailureCode.TOO_LARGE, status_code=response.status_code
@@ -375,35 +408,10 @@ def _tracer(
                     request={
                         "method": outgoing.method,
                         "url": str(outgoing.url),
-                        "headers": _header_pairs(outgoing.headers.raw),
+                        "headers": header_pairs(outgoing.headers.raw),
                         "body": outgoing.content.decode("utf-8", "replace") or None,
                     },
                 )
             )
 
     return trace
-
-
-def _connect_failure(error: httpx.ConnectError) -> AttemptOutcome:
-    cause: BaseException | None = error
-    for _ in range(8):  # httpx wraps httpcore, which wraps the ssl error: a short chain
-        if cause is None:
-            break
-        if isinstance(cause, ssl.SSLError):
-            detail = f"The TLS handshake failed: {_reason(cause)}."
-            return AttemptOutcome(detail, error_code=FailureCode.TLS_ERROR)
-        cause = cause.__cause__ or cause.__context__
-    detail = f"Could not connect: {_reason(error)}."
-    return AttemptOutcome(detail, error_code=FailureCode.CONNECT_FAILED)
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-        return error.verify_message
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
-
-
-def _header_pairs(raw: list[tuple[bytes, bytes]]) -> list[list[str]]:
-    return [[name.decode("latin-1"), value.decode("latin-1")] for name, value in raw]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from datetime import timedelta
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -13,22 +15,49 @@ from starlette.websockets import WebSocket
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graph.context import Context
 from resolvers.auth import authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
+from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
 from server import metrics
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
+from server.http_input import HttpInputRules, RequestRefused
+from server.logs import REFUSAL_KEY
 from server.negotiation import GRAPHQL_RESPONSE_JSON, JSON, error_response, response_media_type
+from server.persisted import (
+    ID_FIELDS,
+    PersistedDocumentError,
+    PersistedDocuments,
+    TrustedDocumentsOnly,
+    trusted_only_for,
+)
+from server.websocket import ConnectUnavailable, SwitchboardWSHandler, authorization_of
 
 
-class SwitchboardGraphQL(GraphQL):
+class SwitchboardGraphQL(HttpInputRules, GraphQL):
     """Our context, WebSocket authentication, offline GraphiQL, and spec-conformant responses."""
 
-    def __init__(self, *, schema: Schema, deps: Deps, allowed_origins: tuple[str, ...]) -> None:
+    graphql_transport_ws_handler_class = SwitchboardWSHandler
+
+    def __init__(
+        self,
+        *,
+        schema: Schema,
+        deps: Deps,
+        allowed_origins: tuple[str, ...],
+        documents: PersistedDocuments | None = None,
+        trusted_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF,
+        ws_recheck_seconds: float = 10.0,
+    ) -> None:
+        # A subclass per view, so the interval is this server's setting.
+        self.graphql_transport_ws_handler_class = type(
+            "ConfiguredWSHandler", (SwitchboardWSHandler,), {"recheck_seconds": ws_recheck_seconds}
+        )
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -38,6 +67,8 @@ class SwitchboardGraphQL(GraphQL):
             allowed_origins=allowed_origins,
         )
         self.deps = deps
+        self.documents = documents or PersistedDocuments()
+        self.trusted_only = trusted_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,6 +90,33 @@ class SwitchboardGraphQL(GraphQL):
                 response = _http_error(exc, request, media_type or JSON)
         await response(scope, receive, send)
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request, with a persisted document's text in place of its `documentId`."""
+        parsed = await super().parse_http_body(request)
+        if isinstance(parsed, list):
+            return parsed
+        trusted_only = self.trusted_documents_only(request.headers.get("authorization"))
+        if request.method == "GET":
+            params: Any = request.query_params
+        else:
+            body = await request.get_body()  # read once already: Starlette keeps it
+            if parsed.query is not None and not trusted_only and not _may_name_document(body):
+                return parsed  # the common case: plain query text, nothing to look up
+            params = self.parse_json(body)
+        query = self.documents.document(params, parsed.query, trusted_only=trusted_only)
+        return dataclasses.replace(parsed, query=query)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted document is an operation, not a visit to GraphiQL.
+        if any(request.query_params.get(name) is not None for name in ID_FIELDS):
+            return False
+        return super().should_render_graphql_ide(request)
+
+    def trusted_documents_only(self, authorization: str | None) -> bool:
+        return trusted_only_for(self.trusted_only, authorization)
+
     def _wants_ide(self, request: Request) -> bool:
         return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
@@ -78,11 +136,16 @@ class SwitchboardGraphQL(GraphQL):
             response.body = response.render(self.encode_json(response_data))
             response.headers["content-length"] = str(len(response.body))
             response.status_code = 400
+        elif _is_outage(response_data):
+            # The database could not be reached: an outage, said so, with when to try again.
+            response.status_code = 503
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):
-            info = request_info(request.scope, request.headers.get("x-request-id") or "ws")
+            # The socket's own ID, for its connection_init; each operation gets another.
+            info = request_info(request.scope, uuid.uuid4().hex)
             return Context(request, None, self.deps, None, info, cache_loaders=False)
         return Context(
             request,
@@ -93,9 +156,8 @@ class SwitchboardGraphQL(GraphQL):
         )
 
     async def on_ws_connect(self, context: Context) -> None:
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        if not isinstance(header, str):
+        header = authorization_of(context)
+        if header is None:
             raise ConnectionRejectionError({"reason": "connectionParams.Authorization is required"})
         try:
             context.principal = await authenticate(
@@ -109,9 +171,19 @@ class SwitchboardGraphQL(GraphQL):
             )
             counter.get("websocket").inc()
             raise ConnectionRejectionError({"reason": str(exc)}) from None
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise ConnectUnavailable from exc
+            raise
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html(str(request.url.path)))
+
+
+def _may_name_document(body: str | bytes) -> bool:
+    """Whether a JSON body may carry a document ID (a cheap test before parsing it again)."""
+    raw = body.encode() if isinstance(body, str) else body
+    return any(f'"{name}"'.encode() in raw for name in ID_FIELDS)
 
 
 def _is_request_error(response_data: Any) -> bool:
@@ -122,8 +194,17 @@ def _is_request_error(response_data: Any) -> bool:
     return bool(errors) and all("path" not in error for error in errors)
 
 
+def _is_outage(response_data: Any) -> bool:
+    errors = response_data.get("errors") if isinstance(response_data, dict) else None
+    return any((e.get("extensions") or {}).get("code") == "UNAVAILABLE" for e in errors or [])
+
+
 def _http_error(exc: HTTPException, request: Request, media_type: str) -> Response:
     reason = exc.reason
+    if isinstance(exc, RequestRefused | PersistedDocumentError):
+        # Logged once, by the access log, with this code and without the request's content.
+        request.scope[REFUSAL_KEY] = exc.code
+        return error_response(exc.status_code, exc.code, reason, media_type)
     if exc.status_code == 405 or "not allowed when using GET" in reason:
         return error_response(
             405,

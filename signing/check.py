@@ -13,6 +13,9 @@ from signing.webhook_jwt import bearer_token, verify_messages_jwt
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 JSON_MEDIA_TYPE = "application/json"
 QUERY_METHODS = frozenset({"GET", "HEAD"})
+# Unless the caller says otherwise, a webhook older than this (its `iat` or SMS
+# `timestamp`) no longer verifies: a signature copied from a log cannot be replayed later.
+DEFAULT_MAX_AGE = 300
 
 
 def check_webhook_signature(
@@ -23,25 +26,37 @@ def check_webhook_signature(
     body: bytes,
     secret: str,
     method: str,
-    max_age: int | None = None,
+    max_age: int = DEFAULT_MAX_AGE,
     now: int | None = None,
+    issuer: str | None = None,
+    api_key: str | None = None,
 ) -> SignatureVerdict:
     """Say whether a received webhook verifies with `secret`, by which scheme, and why not.
 
     A Bearer `Authorization` header means a Messages API JWT. Otherwise the params
     are read where the SMS API puts them (the query for GET, else the form or JSON
-    body by Content-Type) and their `sig` is checked with `method`. Never raises.
+    body by Content-Type) and their `sig` is checked with `method`. Either must be at
+    most `max_age` seconds old at `now`, and name `issuer` / `api_key` when given.
+    Never raises.
     """
     named = {name.lower(): value for name, value in headers.items()}
     authorization = named.get("authorization")
     if bearer_token(authorization) is not None:
-        return verify_messages_jwt(authorization, body, secret, max_age=max_age, now=now)
+        return verify_messages_jwt(
+            authorization,
+            body,
+            secret,
+            max_age=max_age,
+            now=now,
+            issuer=issuer,
+            api_key=api_key,
+        )
     params, problem = received_params(http_method, url, named.get("content-type"), body)
     if problem is not None:
         return SignatureVerdict.rejected(sms_scheme(method), problem)
     if "sig" not in params:
         return SignatureVerdict.rejected(NO_SIGNATURE_SCHEME, "no signature found")
-    return verify_sms_signature(params, secret, method, max_age=max_age, now=now)
+    return verify_sms_signature(params, secret, method, max_age=max_age, now=now, api_key=api_key)
 
 
 def received_params(

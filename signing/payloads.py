@@ -5,12 +5,34 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
+from signing.messages_payloads import MESSAGES_CHANNELS, inbound_message, message_status
+from signing.samples import (
+    SAMPLE_INBOUND_TEXT,
+    SampleContext,
+    keyword_of,
+    sms_timestamp,
+    utc,
+)
 from signing.sms import sign_sms_params
 from signing.webhook_jwt import messages_jwt
+
+__all__ = [
+    "MESSAGES_CHANNELS",
+    "SampleContext",
+    "WebhookRequest",
+    "build_messages_request",
+    "build_sms_request",
+    "build_test_request",
+    "delivery_receipt",
+    "inbound_message",
+    "inbound_sms",
+    "json_body",
+    "keyword_of",
+    "message_status",
+]
 
 USER_AGENT = "Switchboard-Webhooks/1.0"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -20,30 +42,8 @@ SMS_EVENTS: tuple[str, ...] = ("DELIVERY_RECEIPT", "INBOUND_SMS")
 MESSAGES_EVENTS: tuple[str, ...] = ("MESSAGE_STATUS", "INBOUND_MESSAGE")
 WEBHOOK_EVENTS: tuple[str, ...] = (*SMS_EVENTS, *MESSAGES_EVENTS)
 
-SAMPLE_INBOUND_TEXT = "Status of order 4821?"
 SAMPLE_NETWORK_CODE = "23410"
 SAMPLE_SMS_PRICE = "0.03330000"
-SAMPLE_USAGE = {"currency": "EUR", "price": "0.0333"}
-
-
-@dataclass(frozen=True, slots=True)
-class SampleContext:
-    """Everything variable in a sample payload, chosen by the caller so builders are pure.
-
-    Names follow an outbound message: `sender` is the account's number (or sender ID)
-    and `to` is the handset it wrote to. In inbound events the handset writes to the
-    account's number, so there `to` carries `sender` and `msisdn`/`from` carry `to`.
-    `now` should be timezone-aware; a naive value is taken to be UTC already.
-    """
-
-    api_key: str
-    to: str
-    sender: str
-    now: datetime
-    message_id: str
-    message_uuid: str
-    client_ref: str
-    nonce: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +56,9 @@ class WebhookRequest:
     body: bytes
 
 
-def keyword_of(text: str) -> str:
-    """The platform's `keyword` for an inbound text: its first word, upper-cased."""
-    words = text.split()
-    return words[0].upper() if words else ""
-
-
 def delivery_receipt(ctx: SampleContext) -> dict[str, str]:
     """An SMS API delivery receipt for a message the account sent to `ctx.to`."""
-    now = _utc(ctx.now)
+    now = utc(ctx.now)
     return {
         "msisdn": ctx.to,
         "to": ctx.sender,
@@ -75,7 +69,7 @@ def delivery_receipt(ctx: SampleContext) -> dict[str, str]:
         "scts": now.strftime("%y%m%d%H%M"),
         "err-code": "0",
         "api-key": ctx.api_key,
-        "message-timestamp": _sms_timestamp(now),
+        "message-timestamp": sms_timestamp(now),
         "client-ref": ctx.client_ref,
     }
 
@@ -90,35 +84,7 @@ def inbound_sms(ctx: SampleContext) -> dict[str, str]:
         "text": SAMPLE_INBOUND_TEXT,
         "type": "text",
         "keyword": keyword_of(SAMPLE_INBOUND_TEXT),
-        "message-timestamp": _sms_timestamp(_utc(ctx.now)),
-    }
-
-
-def message_status(ctx: SampleContext) -> dict[str, Any]:
-    """A Messages API status: the SMS the account sent to `ctx.to` was delivered."""
-    return {
-        "message_uuid": ctx.message_uuid,
-        "to": ctx.to,
-        "from": ctx.sender,
-        "timestamp": _iso_timestamp(_utc(ctx.now)),
-        "status": "delivered",
-        "channel": "sms",
-        "client_ref": ctx.client_ref,
-        "usage": dict(SAMPLE_USAGE),
-    }
-
-
-def inbound_message(ctx: SampleContext) -> dict[str, Any]:
-    """A Messages API inbound SMS from the handset `ctx.to` to the account's number."""
-    return {
-        "channel": "sms",
-        "message_uuid": ctx.message_uuid,
-        "to": ctx.sender,
-        "from": ctx.to,
-        "timestamp": _iso_timestamp(_utc(ctx.now)),
-        "text": SAMPLE_INBOUND_TEXT,
-        "sms": {"num_messages": "1", "keyword": keyword_of(SAMPLE_INBOUND_TEXT)},
-        "usage": dict(SAMPLE_USAGE),
+        "message-timestamp": sms_timestamp(utc(ctx.now)),
     }
 
 
@@ -167,22 +133,20 @@ def build_test_request(
     issued_at: int,
     jti: str,
     issuer: str = "Vonage",
+    channel: str = "sms",
 ) -> WebhookRequest:
     """Assemble the sample webhook for `event`, signed as the platform would sign it.
 
-    SMS API events are encoded by `fmt` and carry `sig` (by `method`) when `sign_sms`
-    is on; Messages API events always carry a JWT keyed by the same `secret`, with
-    `issuer` as its `iss` claim.
-    Raises ValueError for an unknown event, format or signature method.
+    SMS API events are encoded by `fmt` and, when `sign_sms` is on, carry `timestamp`,
+    `nonce` and the `sig` over both (by `method`); Messages API events are shaped for
+    `channel` and always carry a JWT keyed by the same `secret`, with `issuer` as `iss`.
+    Raises ValueError for an unknown event, format, channel or signature method.
     """
-    if event == "DELIVERY_RECEIPT":
-        params = delivery_receipt(ctx)
-    elif event == "INBOUND_SMS":
-        params = inbound_sms(ctx)
-        if sign_sms:
-            params["nonce"] = ctx.nonce
-    elif event in MESSAGES_EVENTS:
-        payload = message_status(ctx) if event == "MESSAGE_STATUS" else inbound_message(ctx)
+    if event in MESSAGES_EVENTS:
+        if event == "MESSAGE_STATUS":
+            payload = message_status(ctx, channel)
+        else:
+            payload = inbound_message(ctx, channel)
         token = messages_jwt(
             json_body(payload),
             secret,
@@ -192,12 +156,18 @@ def build_test_request(
             issuer=issuer,
         )
         return build_messages_request(url, payload, jwt=token)
+    if event == "DELIVERY_RECEIPT":
+        params = delivery_receipt(ctx)
+    elif event == "INBOUND_SMS":
+        params = inbound_sms(ctx)
     else:
         raise ValueError(f"unknown webhook event {event!r}")
     if fmt not in SMS_FORMATS:
         raise ValueError(f"unknown webhook format {fmt!r}")
     if not sign_sms:
         return build_sms_request(url, params, fmt)
+    # Both SMS events carry a nonce when signed, inside what the sig covers.
+    params["nonce"] = ctx.nonce
     return _signed_sms_request(url, params, fmt, method, secret, issued_at)
 
 
@@ -237,17 +207,3 @@ def _headers(content_type: str | None = None) -> list[tuple[str, str]]:
     if content_type is not None:
         headers.append(("Content-Type", content_type))
     return headers
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _sms_timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _iso_timestamp(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"

@@ -11,7 +11,11 @@ SECRET_MAX_LENGTH = 25
 GENERATED_SECRET_LENGTH = 16
 SIGNATURE_SECRET_BYTES = 32
 HINT_LENGTH = 4
-MASK = "•" * 12
+# A mask never shows more than this share of a secret: a caller may choose an 8-character
+# secret, and its last four characters would be half of it.
+HINT_SHARE = 4
+MASK_LENGTH = 16
+MASK = "•" * (MASK_LENGTH - HINT_LENGTH)
 
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 _REQUIRED_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
@@ -69,19 +73,19 @@ def generate_signature_secret() -> str:
 
 
 def secret_hint(secret: str) -> str:
-    """The part of a secret that may be stored and shown beside the mask."""
-    # A short secret shown by its last four characters would be mostly or wholly
-    # revealed, so only secrets at least twice the hint length give one away.
-    if len(secret) < 2 * HINT_LENGTH:
-        return ""
-    return secret[-HINT_LENGTH:]
+    """The part of a secret that may be stored and shown beside the mask: its last
+    characters, at most a quarter of it and at most four (none for under four)."""
+    shown = min(HINT_LENGTH, len(secret) // HINT_SHARE)
+    return secret[-shown:] if shown else ""
 
 
 def mask(secret: str) -> str:
-    """Twelve bullets and the last four characters, whatever the secret's length."""
+    """Sixteen characters: bullets, then at most the last quarter (up to four) of the secret."""
     return mask_hint(secret_hint(secret))
 
 
 def mask_hint(hint: str) -> str:
-    """The mask drawn from a stored hint, so the plaintext need not be decrypted."""
-    return MASK + hint[-HINT_LENGTH:]
+    """The mask drawn from a stored hint, so the plaintext need not be decrypted; always
+    MASK_LENGTH long, so the mask does not tell how long the secret is."""
+    shown = hint[-HINT_LENGTH:]
+    return "•" * (MASK_LENGTH - len(shown)) + shown

@@ -65,11 +65,13 @@ def verify_sms_signature(
     *,
     max_age: int | None = None,
     now: int | None = None,
+    api_key: str | None = None,
 ) -> SignatureVerdict:
     """Say whether `params` carry a valid `sig` for `secret` and `method`; never raises.
 
     The comparison is constant-time and ignores the case of the hex digits. With
-    `max_age` (seconds), `timestamp` must also be within that many seconds of `now`.
+    `max_age` (seconds), `timestamp` must also be within that many seconds of `now`;
+    with `api_key`, an `api-key` parameter must name that key.
     """
     scheme = sms_scheme(method)
     if method not in SIGNATURE_METHODS:
@@ -87,6 +89,8 @@ def verify_sms_signature(
         stale = _freshness_problem(timestamp, max_age, now)
         if stale:
             return SignatureVerdict.rejected(scheme, stale)
+    if api_key is not None and params.get("api-key", api_key) != api_key:
+        return SignatureVerdict.rejected(scheme, "api-key parameter names another API key")
     return SignatureVerdict.accepted(scheme)
 
 

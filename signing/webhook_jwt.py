@@ -15,6 +15,9 @@ from signing.verdict import MESSAGES_JWT_SCHEME, SignatureVerdict
 ALGORITHM = "HS256"
 # Seconds a sender's clock may run ahead of ours before an `iat` counts as "in the future".
 CLOCK_SKEW = 60
+# How long a webhook JWT stays valid: long enough for a slow receiver, short enough that a
+# token copied out of a log is useless soon after.
+TOKEN_LIFETIME = 300
 
 
 def payload_hash(body: bytes) -> str:
@@ -30,10 +33,16 @@ def messages_jwt(
     issued_at: int,
     jti: str,
     issuer: str = "Vonage",
+    lifetime: int = TOKEN_LIFETIME,
 ) -> str:
-    """Sign a Messages API webhook `body`: the token sent as `Authorization: Bearer <jwt>`."""
+    """Sign a Messages API webhook `body`: the token sent as `Authorization: Bearer <jwt>`.
+
+    It expires `lifetime` seconds after `issued_at` (`exp`), so a copied token soon stops
+    verifying.
+    """
     claims = {
         "iat": issued_at,
+        "exp": issued_at + lifetime,
         "jti": jti,
         "iss": issuer,
         "api_key": api_key,
@@ -57,12 +66,15 @@ def verify_messages_jwt(
     *,
     max_age: int | None = None,
     now: int | None = None,
+    issuer: str | None = None,
+    api_key: str | None = None,
 ) -> SignatureVerdict:
     """Say whether a Messages API webhook verifies with `secret`, and why not; never raises.
 
     Checks, in order: a Bearer header, the HS256 signature (no other algorithm is
-    accepted, whatever the token says), `exp` if present, `iat` within `max_age`
-    seconds of `now` if `max_age` is given, and `payload_hash` against `body`.
+    accepted, whatever the token says), `exp` and `nbf` if present, `iat` within
+    `max_age` seconds of `now` if `max_age` is given, `iss` and `api_key` when `issuer`
+    and `api_key` are given, and `payload_hash` against `body`.
     """
     if not authorization_header or not authorization_header.strip():
         return _rejected("no Authorization header")
@@ -76,6 +88,9 @@ def verify_messages_jwt(
         return _rejected(problem)
     current = int(time.time()) if now is None else now
     problem = _time_problem(claims, max_age, current)
+    if problem is not None:
+        return _rejected(problem)
+    problem = _identity_problem(claims, issuer, api_key)
     if problem is not None:
         return _rejected(problem)
     claimed = claims.get("payload_hash")
@@ -119,6 +134,12 @@ def _time_problem(claims: dict[str, Any], max_age: int | None, now: int) -> str 
             return "exp claim is not a number"
         if expires <= now:
             return "token expired"
+    not_before = claims.get("nbf")
+    if not_before is not None:
+        if not _is_seconds(not_before):
+            return "nbf claim is not a number"
+        if not_before > now + CLOCK_SKEW:
+            return "token not valid yet (nbf)"
     if max_age is None:
         return None
     issued = claims.get("iat")
@@ -130,6 +151,17 @@ def _time_problem(claims: dict[str, Any], max_age: int | None, now: int) -> str 
         return "token issued in the future"
     if now - issued > max_age:
         return "token too old"
+    return None
+
+
+def _identity_problem(
+    claims: dict[str, Any], issuer: str | None, api_key: str | None
+) -> str | None:
+    """Say why the token names another issuer or API key than expected, or None."""
+    if issuer is not None and claims.get("iss") != issuer:
+        return f"iss claim is not {issuer!r}"
+    if api_key is not None and claims.get("api_key") != api_key:
+        return "api_key claim names another API key"
     return None
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from tortoise.context import tortoise_test_context
 
 from models.config import MODEL_MODULES
+from models.credentials import ApiSecret
 from resolvers import provisioning
 from resolvers.auth import issue_session_token
 from resolvers.deps import Deps
@@ -23,6 +27,10 @@ from server.settings import Settings
 from signing.crypto import SecretBox
 
 TEST_MASTER_KEY = bytes(range(32))
+
+# Hypothesis keeps its caches under the working directory by default: `make test` must
+# leave the working tree as it found it.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "switchboard-hypothesis")
 
 
 def database_url() -> str:
@@ -75,6 +83,7 @@ class Seeded:
     api_key_id: int
     secret: str
     deps: Deps
+    secret_id: int | None = None
 
     @property
     def basic(self) -> str:
@@ -87,6 +96,7 @@ class Seeded:
             api_key_id=None,
             via_api_key_id=self.api_key_id,
             actor=f"key:{self.api_key}",
+            secret_id=self.secret_id,
         )
 
     def bearer(self, role: Role = Role.ADMIN) -> str:
@@ -100,7 +110,8 @@ def basic_header(key: str, secret: str) -> str:
 
 async def seed_account(deps: Deps, name: str = "Acme") -> Seeded:
     account, key, secret = await provisioning.create_account(deps=deps, name=name)
-    return Seeded(account.id, key.key, key.id, secret, deps)
+    stored = await ApiSecret.get(api_key_id=key.id)
+    return Seeded(account.id, key.key, key.id, secret, deps, stored.id)
 
 
 @pytest.fixture

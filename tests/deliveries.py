@@ -9,7 +9,7 @@ from typing import Any
 from models.enums import MessagingApi, SignatureMethod, WebhookFormat
 from models.webhooks import MessagingConfig, SignatureConfig
 from resolvers.deps import Deps
-from resolvers.provisioning import signature_context
+from resolvers.sealing import open_signature_secret
 from server.app import build_deps, create_app
 from server.sender import HttpxWebhookSender, Resolver
 from server.settings import Settings
@@ -35,8 +35,8 @@ class DeliveryEnv:
 
     async def signature_secret(self, seeded: Seeded) -> str:
         config = await SignatureConfig.get(api_key_id=seeded.api_key_id)
-        return self.deps.box.decrypt(
-            config.secret_ciphertext, context=signature_context(seeded.api_key)
+        return open_signature_secret(
+            self.deps, config.secret_ciphertext, seeded.api_key, seeded.api_key_id
         )
 
 
@@ -65,6 +65,7 @@ class DeliveryEnvs:
             connect_timeout=settings.webhook_connect_timeout_seconds,
             total_timeout=settings.webhook_total_timeout_seconds,
             resolver=resolver,
+            port_rule=settings.webhook_ports,
         )
         env = DeliveryEnv(create_app(settings, deps=deps, init_database=False), deps, settings)
         self.made.append(env)

@@ -18,9 +18,9 @@ class LiveServer:
     """uvicorn serving `app` on a free loopback port, in this event loop and context (so it
     shares the test's database context)."""
 
-    def __init__(self, app: ASGIApp, *, lifespan: str = "off") -> None:
+    def __init__(self, app: ASGIApp, *, lifespan: str = "off", **options: Any) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan, **options
         )
         self.server = uvicorn.Server(config)
         self.url = ""
@@ -44,9 +44,9 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def live_server(app: ASGIApp, *, lifespan: str = "off") -> AsyncIterator[str]:
-    """Serve `app` until the block ends; yields the base URL."""
-    server = LiveServer(app, lifespan=lifespan)
+async def live_server(app: ASGIApp, *, lifespan: str = "off", **options: Any) -> AsyncIterator[str]:
+    """Serve `app` until the block ends (uvicorn `options` as given); yields the base URL."""
+    server = LiveServer(app, lifespan=lifespan, **options)
     try:
         yield await server.start()
     finally:

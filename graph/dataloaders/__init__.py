@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers import reads
 from resolvers.deps import Deps
+from resolvers.principal import Principal
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -50,6 +51,19 @@ class Loaders:
         self.signature = _part(self.settings, lambda settings: settings.signature, cache)
         self.steps = _loader(reads.steps_by_delivery, list, cache)
         self.cache = cache
+        self._nodes: DataLoader[tuple[str, int], Any] | None = None
+
+    def nodes(self, principal: Principal) -> DataLoader[tuple[str, int], Any]:
+        """Rows by (type name, primary key) that `principal` owns, None for any other; made on
+        first use, since a context's caller is known only once it has authenticated."""
+        if self._nodes is None:
+
+            async def load(refs: list[tuple[str, int]]) -> list[Any]:
+                found = await reads.owned_nodes(principal=principal, refs=refs)
+                return [found.get(ref) for ref in refs]
+
+            self._nodes = DataLoader(load_fn=load, cache=self.cache)
+        return self._nodes
 
     async def preload_keys(self, rows: Iterable[Any], fields: Collection[str]) -> None:
         """Settle, for a page of keys, what `fields` will ask of each key: the statements the

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from graph.context import Context, principal_of
 from graph.errors import user_errors
-from graph.relay import pk_of, to_global_id
+from graph.relay import edge_of, pk_of, to_global_id
 from graph.types.api_key import ApiKey, ApiSecret
 from graph.types.credential_payloads import (
     ApiKeyCreateInput,
@@ -26,6 +26,7 @@ from graph.types.credential_payloads import (
     ApiSecretRollPayload,
     SessionCreateInput,
     SessionCreatePayload,
+    SessionRevokePayload,
 )
 from resolvers import api_keys, credentials, sessions
 from resolvers.errors import DomainError
@@ -64,6 +65,22 @@ class CredentialMutations:
         return SessionCreatePayload(token=session.token, expires_at=session.expires_at)
 
     @strawberry.mutation(
+        description="Log out: end the session token this request is authenticated with, on "
+        "every replica. Later requests with it answer 401 UNAUTHENTICATED. A token also ends "
+        "when the secret that created it is revoked, rolled away or expires. Requests "
+        "authenticated with Basic credentials have no session to end (INVALID_INPUT)."
+    )
+    async def session_revoke(self, info: Info[Context, None]) -> SessionRevokePayload:
+        context = info.context
+        try:
+            await sessions.revoke_session(
+                principal=principal_of(info), request=context.request_info
+            )
+        except DomainError as error:
+            return SessionRevokePayload(user_errors=user_errors(error))
+        return SessionRevokePayload(revoked=True)
+
+    @strawberry.mutation(
         description='Create another API key ("Request more API keys") with one generated secret, '
         "a fresh signature secret (SHA256_HMAC) and SMS API / POST_JSON webhooks. Needs ADMIN "
         "on the primary key; limited per account (API_KEY_LIMIT_REACHED)."
@@ -81,8 +98,11 @@ class CredentialMutations:
             )
         except DomainError as error:
             return ApiKeyCreatePayload(user_errors=user_errors(error))
+        key = ApiKey.from_row(created.api_key)
         return ApiKeyCreatePayload(
-            api_key=ApiKey.from_row(created.api_key), secret_plaintext=created.plaintext
+            api_key=key,
+            api_key_edge=edge_of(key, created.api_key.id),
+            secret_plaintext=created.plaintext,
         )
 
     @strawberry.mutation(description="Rename an API key; a null or blank nickname clears it.")

@@ -172,6 +172,10 @@ class SignatureSecretPayload:
     signature: SignatureConfig | None = strawberry.field(
         description="The signature settings, secret masked."
     )
+    api_key: ApiKey | None = strawberry.field(
+        description="The key, whose `signature` now shows the new masked secret: select it so "
+        "a client cache replaces the old one."
+    )
     user_errors: list[UserError] = strawberry.field(
         description="Why no secret is shown; empty on success."
     )
@@ -318,10 +322,11 @@ async def _secret_payload(
         result = await operation(**common_args(info), api_key_id=pk_of(api_key_id, "ApiKey"))
     except DomainError as error:
         return SignatureSecretPayload(
-            secret_plaintext=None, signature=None, user_errors=user_errors(error)
+            secret_plaintext=None, signature=None, api_key=None, user_errors=user_errors(error)
         )
     return SignatureSecretPayload(
         secret_plaintext=result.secret_plaintext,
         signature=SignatureConfig.from_row(result.signature),
+        api_key=ApiKey.from_row(result.api_key),
         user_errors=[],
     )

@@ -11,9 +11,11 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from graph.context import principal_of
-from graph.enums import WebhookEvent
+from graph.enums import MessagesChannel, WebhookEvent
 from graph.relay import pk_of
+from graph.subscriptions.settings_subscriptions import SOCKET_CREDENTIALS
 from graph.types.delivery import DeliveryStep
+from models.enums import MessagesChannel as MessagesChannelValue
 from models.enums import WebhookEvent as WebhookEventValue
 from resolvers import deliveries
 from resolvers.errors import DomainError
@@ -35,9 +37,22 @@ class TestWebhookInput:
         default=None,
         description="Send to this one-off URL instead of the configured webhook (same rules).",
     )
+    channel: MessagesChannel = strawberry.field(
+        default=MessagesChannel.SMS,
+        description="For MESSAGE_STATUS and INBOUND_MESSAGE: the channel the sample comes from, "
+        "shaped as the platform's published webhook schema for that channel. SMS API events "
+        "have no channel: any other value than SMS is refused (INVALID_INPUT).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Any string of yours (1 to 255 characters), e.g. a UUID per click. Within 24 "
+        "hours the same key on the same API key follows the delivery it first started instead "
+        "of sending another webhook (whatever the rest of the input says), so a reconnect or a "
+        "re-subscribe does not send twice.",
+    )
 
 
-def _optional_pk(global_id: strawberry.ID | None, type_name: str) -> int | None:
+def optional_pk(global_id: strawberry.ID | None, type_name: str) -> int | None:
     if global_id is None:
         return None
     # 0 matches no row: a malformed ID answers NOT_FOUND, exactly like a missing one.
@@ -64,8 +79,12 @@ class DeliverySubscriptions:
     @strawberry.subscription(
         description="Send a sample webhook and stream every step until the final one "
         "(SUCCEEDED or FAILED). ADMIN only. The delivery goes on if you unsubscribe; follow "
-        "it again with `deliverySteps`. Refusals are errors with extensions.code: NOT_FOUND, "
-        "FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight)."
+        "it again with `deliverySteps`. Every subscribe sends a webhook unless you pass an "
+        "`idempotencyKey`; a page should rather start one with the `testDeliveryStart` "
+        "mutation and follow `deliverySteps`. Refusals are errors with extensions.code: "
+        "NOT_FOUND, FORBIDDEN, INVALID_URL, INVALID_INPUT or RATE_LIMITED (too many in flight). "
+        "A delivery already running finishes even if its socket is closed (4401). "
+        + SOCKET_CREDENTIALS
     )
     async def test_webhook(
         self,
@@ -77,15 +96,17 @@ class DeliverySubscriptions:
             principal=principal_of(info),
             api_key_id=pk_of(input.api_key_id, "ApiKey"),
             event=WebhookEventValue(input.event.value),
-            number_id=_optional_pk(input.number_id, "Number"),
+            number_id=optional_pk(input.number_id, "Number"),
             url=input.url,
+            channel=MessagesChannelValue[input.channel.name],
+            idempotency_key=input.idempotency_key,
         )
         async for step in _as_steps(rows):
             yield step
 
     @strawberry.subscription(
         description="Every step of a test delivery: the stored ones first, then live ones "
-        "as they happen, each once and in order, ending after the final step."
+        "as they happen, each once and in order, ending after the final step. " + SOCKET_CREDENTIALS
     )
     async def delivery_steps(
         self,

@@ -16,12 +16,21 @@ from graph.types.settings_change import SettingsChange
 from resolvers.errors import DomainError
 from resolvers.live_settings import watch_settings
 
+# Shared by every subscription's description: what ends a socket whose login ends.
+SOCKET_CREDENTIALS = (
+    "The socket's credentials are checked again for every operation and every few seconds: "
+    "once the secret behind them is revoked, rolled away or expired, or the session token "
+    "is logged out or expires, the socket is closed with code 4401 (Credentials no longer "
+    "valid) and its streams end. A database outage answers an operation with an error "
+    "whose extensions.code is UNAVAILABLE."
+)
+
 
 @strawberry.type
 class SettingsSubscriptions:
     @strawberry.subscription(
         description="Every change of this key's settings, whichever server replica made it. "
-        "A key the caller cannot see ends the stream with a NOT_FOUND error."
+        "A key the caller cannot see ends the stream with a NOT_FOUND error. " + SOCKET_CREDENTIALS
     )
     async def settings_changed(
         self,

@@ -7,7 +7,17 @@ from strawberry.types import Info
 
 from graph.context import principal_of
 from graph.enums import Role
-from graph.relay import Connection, Node, node_fields, page_args, to_global_id
+from graph.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    node_fields,
+    page_args,
+    to_global_id,
+)
 from graph.types.api_key import ApiKey
 from graph.types.audit import AuditEvent
 from graph.types.number import Number
@@ -32,25 +42,28 @@ class Account(Node):
     async def api_keys(
         self,
         info: Info,
-        before: str | None = None,
-        after: str | None = None,
-        first: int | None = None,
-        last: int | None = None,
+        before: Before = None,
+        after: After = None,
+        first: First = None,
+        last: Last = None,
     ) -> Connection[ApiKey]:
         page = await reads.list_api_keys(
             principal=principal_of(info), page=page_args(first, after, last, before)
         )
         await info.context.loaders.preload_keys(page.rows, node_fields(info))
-        return Connection.from_page(page, ApiKey.from_row)
+        principal = principal_of(info)
+        return Connection.from_page(
+            page, ApiKey.from_row, lambda: reads.count_api_keys(principal=principal)
+        )
 
     @strawberry.field(description='Numbers the account rents ("Your numbers").')
     async def numbers(
         self,
         info: Info,
-        before: str | None = None,
-        after: str | None = None,
-        first: int | None = None,
-        last: int | None = None,
+        before: Before = None,
+        after: After = None,
+        first: First = None,
+        last: Last = None,
     ) -> Connection[Number]:
         page = await reads.list_numbers(
             principal=principal_of(info),
@@ -59,21 +72,34 @@ class Account(Node):
         )
         linked = {row.linked_key.id: row.linked_key for row in page.rows if row.linked_key}
         info.context.loaders.api_key.prime_many(linked)
-        return Connection.from_page(page, Number.from_row)
+        principal = principal_of(info)
+        return Connection.from_page(
+            page, Number.from_row, lambda: reads.count_numbers(principal=principal)
+        )
 
     @strawberry.field(description="Every change and reveal, newest first.")
     async def audit_events(
         self,
         info: Info,
-        before: str | None = None,
-        after: str | None = None,
-        first: int | None = None,
-        last: int | None = None,
+        before: Before = None,
+        after: After = None,
+        first: First = None,
+        last: Last = None,
     ) -> Connection[AuditEvent]:
         page = await reads.list_audit_events(
             principal=principal_of(info), page=page_args(first, after, last, before)
         )
-        return Connection.from_page(page, AuditEvent.from_row)
+        principal = principal_of(info)
+        return Connection.from_page(
+            page, AuditEvent.from_row, lambda: reads.count_audit_events(principal=principal)
+        )
+
+    @strawberry.field(
+        description="How many API keys the account may have in all (the page shows "
+        '"3 of 10 keys"); creating more answers API_KEY_LIMIT_REACHED.'
+    )
+    async def api_key_limit(self, info: Info) -> int:
+        return await reads.api_key_limit(deps=info.context.deps, principal=principal_of(info))
 
     @strawberry.field(description="HIPAA compliance status.")
     def compliance(self) -> Compliance:

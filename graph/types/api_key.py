@@ -12,7 +12,7 @@ from strawberry.types import Info
 from graph.context import principal_of
 from graph.dataloaders import now_or_later
 from graph.enums import MessagingApi, SignatureMethod, WebhookFormat
-from graph.relay import Connection, Node, page_args, to_global_id
+from graph.relay import After, Before, Connection, First, Last, Node, page_args, to_global_id
 from graph.types.delivery import TestDelivery
 from graph.types.signature_check import SignatureCheckInput, SignatureCheckResult
 from models.credentials import ApiKey as ApiKeyRow
@@ -20,7 +20,8 @@ from models.credentials import ApiSecret as ApiSecretRow
 from models.webhooks import MessagingConfig as MessagingRow
 from models.webhooks import SignatureConfig as SignatureRow
 from resolvers import rows
-from resolvers.reads import list_test_deliveries
+from resolvers.errors import BadRequest
+from resolvers.reads import count_test_deliveries, list_test_deliveries
 from resolvers.signature_check import check_received_webhook
 from signing.secrets import mask_hint
 
@@ -141,15 +142,18 @@ class ApiKey(Node):
     @strawberry.field(description="Test deliveries of this key, newest first.")
     async def test_deliveries(
         self,
-        before: str | None = None,
-        after: str | None = None,
-        first: int | None = None,
-        last: int | None = None,
+        before: Before = None,
+        after: After = None,
+        first: First = None,
+        last: Last = None,
     ) -> Connection[TestDelivery]:
         page = await list_test_deliveries(
             api_key_id=self.row.id, page=page_args(first, after, last, before)
         )
-        return Connection.from_page(page, TestDelivery.from_row)
+        api_key_id = self.row.id
+        return Connection.from_page(
+            page, TestDelivery.from_row, lambda: count_test_deliveries(api_key_id=api_key_id)
+        )
 
     @strawberry.field(
         description="Check a webhook your server received: does it verify with this key's "
@@ -169,15 +173,13 @@ class ApiKey(Node):
             http_method=input.http_method,
             url=input.url,
             headers=[(header.name, header.value) for header in input.headers],
-            body=(input.body or "").encode("utf-8"),
+            body=_utf8(input.body, "body"),
             params=None
             if input.parameters is None
             else [(param.name, param.value) for param in input.parameters],
             max_age_seconds=input.max_age_seconds,
         )
-        return SignatureCheckResult(
-            valid=verdict.valid, scheme=verdict.scheme, reason=verdict.reason
-        )
+        return SignatureCheckResult.from_verdict(verdict.valid, verdict.scheme, verdict.reason)
 
     @classmethod
     def from_row(cls, row: ApiKeyRow | rows.ApiKey) -> ApiKey:
@@ -189,3 +191,13 @@ class ApiKey(Node):
             is_primary=row.is_primary,
             created_at=row.created_at,
         )
+
+
+def _utf8(text: str | None, field: str) -> bytes:
+    try:
+        return (text or "").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(
+            f"input.{field} holds a lone surrogate at character {exc.start + 1}, which is not "
+            "UTF-8 text."
+        ) from None

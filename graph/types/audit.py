@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
-from graph.relay import Node, global_id_of, to_global_id
+from graph.context import principal_of
+from graph.enums import Role
+from graph.relay import Node, from_global_id, global_id_of, to_global_id
 from models.audit import AuditEvent as AuditEventRow
 
 
@@ -16,7 +19,9 @@ class AuditEvent(Node):
     actor: str = strawberry.field(description="Who did it, e.g. key:abcd1234.")
     target_id: strawberry.ID | None = strawberry.field(description="Global ID of the object.")
     created_at: datetime = strawberry.field(description="When.")
-    role: str | None = strawberry.field(description="The actor's role.")
+    role: Role | None = strawberry.field(
+        description="The actor's role; null for changes made by an operator or the system."
+    )
     client_address: str | None = strawberry.field(description="Where the request came from.")
     request_id: str | None = strawberry.field(description="The request's ID, as in server logs.")
     before: strawberry.scalars.JSON | None = strawberry.field(
@@ -26,6 +31,21 @@ class AuditEvent(Node):
         description="The values after the change, secrets redacted."
     )
 
+    @strawberry.field(
+        description="The object changed or revealed, if it still exists and the caller may see "
+        "it; `targetId` keeps its ID either way."
+    )
+    async def target(self, info: Info) -> Node | None:
+        # Imported here: the node table knows every type, this one included.
+        from graph.queries import NODE_TYPES
+
+        decoded = from_global_id(self.target_id) if self.target_id else None
+        if decoded is None or decoded[0] not in NODE_TYPES:
+            return None
+        # One statement per type for a whole page of events.
+        row = await info.context.loaders.nodes(principal_of(info)).load(decoded)
+        return None if row is None else NODE_TYPES[decoded[0]](row)
+
     @classmethod
     def from_row(cls, row: AuditEventRow) -> AuditEvent:
         return cls(
@@ -34,7 +54,7 @@ class AuditEvent(Node):
             actor=row.actor,
             target_id=global_id_of(row.target_id),
             created_at=row.created_at,
-            role=row.role,
+            role=Role.__members__.get(row.role) if row.role else None,
             client_address=row.client_address,
             request_id=row.request_id,
             before=row.before,

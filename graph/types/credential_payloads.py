@@ -8,6 +8,7 @@ import strawberry
 
 from graph.enums import Role
 from graph.errors import UserError
+from graph.relay import Edge
 from graph.types.api_key import ApiKey, ApiSecret
 
 _USER_ERRORS = "Why the mutation did nothing; empty on success."
@@ -40,6 +41,16 @@ class SessionCreatePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=_USER_ERRORS)
 
 
+@strawberry.type(description="A logged-out session, or why it could not be ended.")
+class SessionRevokePayload:
+    revoked: bool = strawberry.field(
+        default=False,
+        description="True when the token that sent this mutation no longer works, on every "
+        "replica, from the next request on; open WebSockets using it are closed (code 4401).",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list, description=_USER_ERRORS)
+
+
 @strawberry.input(description='Create another API key ("Request more API keys").')
 class ApiKeyCreateInput:
     nickname: str | None = strawberry.field(
@@ -51,6 +62,10 @@ class ApiKeyCreateInput:
 @strawberry.type(description="The new key and its first secret.")
 class ApiKeyCreatePayload:
     api_key: ApiKey | None = strawberry.field(default=None, description="The new key.")
+    api_key_edge: Edge[ApiKey] | None = strawberry.field(
+        default=None,
+        description="The new key as an edge of `Account.apiKeys`, to append to a cached list.",
+    )
     secret_plaintext: str | None = strawberry.field(default=None, description=_PLAINTEXT)
     user_errors: list[UserError] = strawberry.field(default_factory=list, description=_USER_ERRORS)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.enums import SignatureMethod, SignatureScheme
+
 
 @strawberry.input(description="A name and a value: an HTTP header or a webhook parameter.")
 class NameValueInput:
@@ -35,15 +37,31 @@ class SignatureCheckInput:
     )
     max_age_seconds: int | None = strawberry.field(
         default=None,
-        description="Also refuse a signature whose timestamp is older than this many seconds.",
+        description="Refuse a signature whose timestamp (SMS `timestamp`, JWT `iat`) is older "
+        "than this many seconds; null means 300 (five minutes), so a signature copied from a "
+        "log cannot be replayed later.",
     )
 
 
 @strawberry.type(description="Whether a received webhook verifies with this key's secret.")
 class SignatureCheckResult:
     valid: bool = strawberry.field(description="The signature verified.")
-    scheme: str = strawberry.field(
-        description="How it was signed: MESSAGES_JWT, SMS_SIG:<method> (e.g. "
-        "SMS_SIG:SHA256_HMAC), or NONE when no signature was found."
+    scheme: SignatureScheme = strawberry.field(
+        description="How it was signed: MESSAGES_JWT, SMS_SIG (see `method`), or NONE when no "
+        "signature was found."
+    )
+    method: SignatureMethod | None = strawberry.field(
+        description="For SMS_SIG, the algorithm it was checked with; null otherwise."
     )
     reason: str | None = strawberry.field(description="Why it did not verify; null when valid.")
+
+    @classmethod
+    def from_verdict(cls, valid: bool, scheme: str, reason: str | None) -> SignatureCheckResult:
+        """The answer from a verdict, whose scheme reads MESSAGES_JWT, SMS_SIG:<method> or NONE."""
+        kind, _, method = scheme.partition(":")
+        return cls(
+            valid=valid,
+            scheme=SignatureScheme(kind),
+            method=SignatureMethod(method) if method else None,
+            reason=reason,
+        )

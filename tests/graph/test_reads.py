@@ -173,6 +173,33 @@ async def test_bad_page_arguments_are_clear_errors(
     assert "first" in body["errors"][0]["message"] or "after" in body["errors"][0]["message"]
 
 
+def cursor_of(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        cursor_of("c1:" + "9" * 40),  # past any 64-bit key: the database overflowed
+        cursor_of("c1:" + "9" * 5000),  # past Python's int-parsing digit limit
+        cursor_of("c1:-5"),
+        cursor_of("c1: 5"),
+        cursor_of("c1:1_0"),
+        "A" * 10_000,
+    ],
+)
+async def test_malformed_or_oversized_cursors_are_bad_input_naming_the_argument(
+    client: httpx.AsyncClient, seeded: Seeded, after: str
+) -> None:
+    for field in ("apiKeys", "auditEvents", "numbers"):
+        query = f"""query($after: String) {{ viewer {{ account {{
+          {field}(first: 5, after: $after) {{ edges {{ cursor }} }} }} }} }}"""
+        body = await gql(client, query, {"after": after}, auth=seeded.basic)
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", (field, body)
+        assert "`after`" in error["message"]
+
+
 @contextmanager
 def count_sql() -> Iterator[list[str]]:
     statements: list[str] = []

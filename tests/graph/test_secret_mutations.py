@@ -247,3 +247,18 @@ async def test_viewer_session_changes_nothing(client: httpx.AsyncClient, seeded:
         answer = await call(client, document, auth, **fields)
         assert answer["userErrors"][0]["code"] == "FORBIDDEN"
     assert await secret_ids(seeded) == [original]
+
+
+async def test_an_eight_character_secret_shows_at_most_two_of_them(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    chosen = "Zq7wXy4k"
+    variables = {"input": {"apiKeyId": to_global_id("ApiKey", seeded.api_key_id), "secret": chosen}}
+    created = (await gql(client, CREATE, variables, auth=seeded.basic))["data"]["apiSecretCreate"]
+    assert created["userErrors"] == []
+    assert created["apiSecret"]["masked"] == "•" * 14 + "4k"
+    viewer = seeded.bearer(Role.VIEWER)
+    shown = (await gql(client, SECRETS, auth=viewer))["data"]["viewer"]["apiKey"]["secrets"]
+    assert "•" * 14 + "4k" in [s["masked"] for s in shown]
+    audit = await gql(client, AUDIT, auth=viewer)
+    assert "y4k" not in str(audit) and "•" * 14 + "4k" in str(audit)

@@ -13,7 +13,7 @@ from models.audit import AuditEvent
 from models.webhooks import SignatureConfig
 from resolvers.deps import Deps
 from resolvers.principal import Role
-from resolvers.provisioning import signature_context
+from resolvers.sealing import open_signature_secret
 from tests.conftest import Seeded, gql, seed_account
 
 SIGNATURE = "signature { method maskedSecret signSmsWebhooks }"
@@ -52,7 +52,9 @@ def key_id(seeded: Seeded) -> str:
 
 async def stored_secret(seeded: Seeded) -> str:
     row = await SignatureConfig.get(api_key_id=seeded.api_key_id)
-    return seeded.deps.box.decrypt(row.secret_ciphertext, context=signature_context(seeded.api_key))
+    return open_signature_secret(
+        seeded.deps, row.secret_ciphertext, seeded.api_key, seeded.api_key_id
+    )
 
 
 async def test_settings_are_a_partial_update(client: httpx.AsyncClient, seeded: Seeded) -> None:

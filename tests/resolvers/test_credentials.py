@@ -17,6 +17,7 @@ from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, DomainError, ErrorCode
 from resolvers.events import settings_channel
 from resolvers.principal import Principal, RequestInfo, Role
+from signing.crypto import DecryptionError
 from signing.secrets import mask, secret_rule_violation
 from tests.clock import FakeClock
 from tests.conftest import Seeded, seed_account
@@ -366,3 +367,34 @@ async def test_concurrent_sweeps_record_each_expiry_exactly_once(
     )
     assert sum(counts) == len(seeds)
     assert await AuditEvent.filter(action="api_secret.expire").count() == len(seeds)
+
+
+async def test_secrets_swapped_between_rows_open_and_match_nowhere(seeded: Seeded) -> None:
+    # With write access to the database, swapping two secrets' stored values must not
+    # hand one row's secret (and its expiry, revocation, audit trail) to the other.
+    second = (await create(seeded, secret="Other2Secret")).secret
+    first = await first_secret(seeded)
+    swapped = [(first, second), (second, first)]
+    for row, other in swapped:
+        await ApiSecret.filter(id=row.id).update(ciphertext=other.ciphertext, digest=other.digest)
+    for plaintext in (seeded.secret, "Other2Secret"):
+        with pytest.raises(AuthenticationError):
+            await authenticate_basic(
+                deps=seeded.deps, credentials=BasicCredentials(seeded.api_key, plaintext)
+            )
+    for row, _ in swapped:
+        with pytest.raises(DecryptionError):
+            await credentials.reveal_secret(
+                deps=seeded.deps, principal=seeded.principal(), request=REQUEST, secret_id=row.id
+            )
+
+
+async def test_another_keys_secret_copied_in_does_not_authenticate(seeded: Seeded) -> None:
+    other = await seed_account(seeded.deps, "Other")
+    theirs = await ApiSecret.get(api_key_id=other.api_key_id)
+    mine = await first_secret(seeded)
+    await ApiSecret.filter(id=mine.id).update(ciphertext=theirs.ciphertext, digest=theirs.digest)
+    with pytest.raises(AuthenticationError):
+        await authenticate_basic(
+            deps=seeded.deps, credentials=BasicCredentials(seeded.api_key, other.secret)
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from resolvers.ratelimit import SlidingWindowLimiter
@@ -81,3 +83,15 @@ def test_expired_keys_are_dropped() -> None:
 def test_rejects_nonsense_configuration(limit: int, window: float) -> None:
     with pytest.raises(ValueError):
         SlidingWindowLimiter(limit=limit, window_seconds=window)
+
+
+def test_flooding_the_table_does_not_evict_a_blocked_key() -> None:
+    limiter = SlidingWindowLimiter(limit=3, window_seconds=60, max_keys=10)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(3):
+        limiter.hit("target", now)
+    assert limiter.blocked("target", now)
+    for address in range(1000):  # an attacker with many addresses, one failure each
+        limiter.hit(f"flood-{address}", now)
+    assert limiter.blocked("target", now)
+    assert len(limiter._events) <= 10

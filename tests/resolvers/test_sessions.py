@@ -43,16 +43,16 @@ async def refused_with(seeded: Seeded, secret: str, address: str = "127.0.0.1", 
 
 async def test_token_carries_scope_and_granted_role(seeded: Seeded) -> None:
     primary = await login(seeded, seeded.secret)
-    claims = authenticate_session(deps=seeded.deps, token=primary.token)
+    claims = await authenticate_session(deps=seeded.deps, token=primary.token)
     assert (claims.api_key_id, claims.role) == (None, Role.ADMIN)
     viewer = await login(seeded, seeded.secret, role=Role.VIEWER)
-    assert authenticate_session(deps=seeded.deps, token=viewer.token).role is Role.VIEWER
+    assert (await authenticate_session(deps=seeded.deps, token=viewer.token)).role is Role.VIEWER
     account = await Account.get(id=seeded.account_id)
     other, secret = await provisioning.create_api_key(
         deps=seeded.deps, account=account, nickname=None, is_primary=False
     )
     scoped = await login(seeded, secret, api_key=other.key, role=Role.ADMIN)
-    claims = authenticate_session(deps=seeded.deps, token=scoped.token)
+    claims = await authenticate_session(deps=seeded.deps, token=scoped.token)
     assert (claims.api_key_id, claims.via_api_key_id, claims.role) == (
         other.id,
         other.id,
@@ -62,8 +62,9 @@ async def test_token_carries_scope_and_granted_role(seeded: Seeded) -> None:
 
 
 async def test_failures_count_per_address(seeded: Seeded, clock: FakeClock) -> None:
-    for _ in range(20):
-        assert await refused_with(seeded, "Wrong1Secret", "10.0.0.1") == "FORBIDDEN"
+    for n in range(20):
+        code = await refused_with(seeded, "Wrong1Secret", "10.0.0.1", api_key=f"{n:08x}")
+        assert code == "FORBIDDEN"
     assert await refused_with(seeded, seeded.secret, "10.0.0.1") == "RATE_LIMITED"
     # Another address is not held back by the first one's failures.
     assert (await login(seeded, seeded.secret, "10.0.0.2")).token
@@ -71,19 +72,33 @@ async def test_failures_count_per_address(seeded: Seeded, clock: FakeClock) -> N
     assert (await login(seeded, seeded.secret, "10.0.0.1")).token
 
 
-async def test_failures_count_per_key_across_addresses(seeded: Seeded, clock: FakeClock) -> None:
-    for i in range(50):
-        assert await refused_with(seeded, "Wrong1Secret", f"10.0.1.{i}") == "FORBIDDEN"
+async def test_failures_count_per_key_and_address(seeded: Seeded, clock: FakeClock) -> None:
+    for _ in range(10):
+        assert await refused_with(seeded, "Wrong1Secret", "10.0.0.3") == "FORBIDDEN"
     with pytest.raises(DomainError) as limited:
-        await login(seeded, seeded.secret, "10.0.2.1")
+        await login(seeded, seeded.secret, "10.0.0.3")
     assert limited.value.code is ErrorCode.RATE_LIMITED
     assert limited.value.message == "Too many failed attempts; try again in 300 seconds."
+    assert (await login(seeded, seeded.secret, "10.0.0.4")).token
+
+
+async def test_a_key_under_attack_still_lets_its_owner_in(seeded: Seeded, clock: FakeClock) -> None:
+    for i in range(50):
+        assert await refused_with(seeded, "Wrong1Secret", f"10.0.1.{i}") == "FORBIDDEN"
+    # Spent from elsewhere: the owner's right secret from a clean address still gets in ...
+    assert (await login(seeded, seeded.secret, "10.0.2.1")).token
+    # ... while an address that keeps guessing gets only a few tries (it has used one).
+    for _ in range(2):
+        assert await refused_with(seeded, "Wrong1Secret", "10.0.1.1") == "FORBIDDEN"
+    assert await refused_with(seeded, seeded.secret, "10.0.1.1") == "RATE_LIMITED"
     # Unknown keys are counted the same way, so the limit says nothing about which keys exist.
     for i in range(50):
         assert await refused_with(seeded, "x", f"10.0.3.{i}", api_key="ffffffff") == "FORBIDDEN"
-    assert await refused_with(seeded, "x", "10.0.4.1", api_key="ffffffff") == "RATE_LIMITED"
+    for _ in range(2):
+        assert await refused_with(seeded, "x", "10.0.3.1", api_key="ffffffff") == "FORBIDDEN"
+    assert await refused_with(seeded, "x", "10.0.3.1", api_key="ffffffff") == "RATE_LIMITED"
     clock.advance(300)
-    assert (await login(seeded, seeded.secret, "10.0.2.1")).token
+    assert (await login(seeded, seeded.secret, "10.0.1.1")).token
 
 
 async def test_successes_are_not_counted(seeded: Seeded) -> None:

@@ -27,6 +27,7 @@ def _claims(seeded: Seeded, **overrides: object) -> dict[str, object]:
         "acc": seeded.account_id,
         "scope": None,
         "via": seeded.api_key_id,
+        "sid": seeded.secret_id,
         "role": "ADMIN",
         "iat": now,
         "exp": now + 600,

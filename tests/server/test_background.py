@@ -9,15 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from models import deliveries as stored
 from models.audit import AuditEvent
 from models.credentials import ApiSecret
 from models.migrate import apply_migrations
 from resolvers import provisioning
+from resolvers.delivery_retention import DeliveryRetention
 from resolvers.deps import Deps
 from server.app import create_app
 from server.background import periodically
 from server.settings import Settings
+from signing.crypto import format_master_key, generate_master_key
 from tests.conftest import TEST_MASTER_KEY, Seeded
+from tests.resolvers.test_delivery_retention import deliver
 
 
 async def test_runs_now_and_again_until_stopped() -> None:
@@ -117,3 +121,29 @@ async def test_an_app_with_its_own_database_sweeps_by_default(tmp_path: Path) ->
                 break
             await asyncio.sleep(0.01)
         assert await AuditEvent.filter(action="api_secret.expire").count() == 1
+
+
+async def test_the_app_prunes_deliveries_past_the_retention_policy(
+    seeded: Seeded, settings: Settings, deps: Deps
+) -> None:
+    old = await deliver(seeded, seeded.api_key_id, stored.DeliveryStatus.SUCCEEDED, 40)
+    recent = await deliver(seeded, seeded.api_key_id, stored.DeliveryStatus.SUCCEEDED, 1)
+    retention = DeliveryRetention(per_key=10, max_age_days=30, sweep_seconds=1)
+    settings = dataclasses.replace(settings, delivery_retention=retention)
+    app = create_app(settings, deps=deps, init_database=False, background=True)
+    async with app.router.lifespan_context(app):
+        for _ in range(500):
+            if not await stored.TestDelivery.exists(id=old):
+                break
+            await asyncio.sleep(0.01)
+    assert await stored.TestDelivery.all().values_list("id", flat=True) == [recent]
+
+
+def test_retention_comes_from_the_environment() -> None:
+    env = {
+        "SWITCHBOARD_SECRET_KEY": format_master_key(generate_master_key()),
+        "SWITCHBOARD_DELIVERY_RETENTION_COUNT": "7",
+        "SWITCHBOARD_DELIVERY_RETENTION_DAYS": "2",
+    }
+    retention = Settings.from_env(env).delivery_retention
+    assert (retention.per_key, retention.max_age_days, retention.sweep_seconds) == (7, 2, 3600)

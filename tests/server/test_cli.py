@@ -124,6 +124,20 @@ def test_errors_are_one_line_on_stderr_with_nonzero_exit(
     assert len(lines) == 1 and needle in lines[0], result.stderr
 
 
+def test_arguments_that_are_not_utf8_are_named(migrated_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "account", "create", "--name", b"Acme \xff"],
+        env=migrated_env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == b""
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines == ["switchboard: --name: the value is not valid UTF-8."], result.stderr
+
+
 def test_missing_secret_key_outside_sqlite_is_refused(env: dict[str, str]) -> None:
     env = {**env, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/nothing"}
     result = cli(env, "migrate", ok=False)

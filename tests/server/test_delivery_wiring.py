@@ -13,6 +13,7 @@ from server.app import build_deps
 from server.sender import HttpxWebhookSender
 from server.settings import Settings, SettingsError
 from server.tasks import BackgroundTasks
+from signing.crypto import format_master_key, generate_master_key
 from tests.conftest import TEST_MASTER_KEY
 from tests.deliveries import MakeEnv
 from tests.server.receiver import Answer, receiver
@@ -21,7 +22,7 @@ KEY = "SWITCHBOARD_SECRET_KEY"
 
 
 def test_delivery_settings_have_the_documented_defaults() -> None:
-    settings = Settings.from_env({KEY: "00" * 32})
+    settings = Settings.from_env({KEY: TEST_MASTER_KEY.hex()})
     assert settings.webhook_connect_timeout_seconds == 3.0
     assert settings.webhook_total_timeout_seconds == 15.0
     assert (settings.delivery_attempts, settings.delivery_backoff_seconds) == (3, 1.0)
@@ -31,7 +32,7 @@ def test_delivery_settings_have_the_documented_defaults() -> None:
 def test_delivery_settings_come_from_the_environment() -> None:
     settings = Settings.from_env(
         {
-            KEY: "00" * 32,
+            KEY: TEST_MASTER_KEY.hex(),
             "SWITCHBOARD_WEBHOOK_CONNECT_TIMEOUT": "1.5",
             "SWITCHBOARD_WEBHOOK_TIMEOUT": "9",
             "SWITCHBOARD_DELIVERY_ATTEMPTS": "4",
@@ -50,7 +51,7 @@ def test_delivery_settings_come_from_the_environment() -> None:
 
 def test_a_malformed_number_names_its_variable() -> None:
     with pytest.raises(SettingsError, match="SWITCHBOARD_DELIVERY_BACKOFF"):
-        Settings.from_env({KEY: "00" * 32, "SWITCHBOARD_DELIVERY_BACKOFF": "x"})
+        Settings.from_env({KEY: TEST_MASTER_KEY.hex(), "SWITCHBOARD_DELIVERY_BACKOFF": "x"})
 
 
 async def test_shutdown_interrupts_deliveries_before_the_database_closes(
@@ -79,3 +80,14 @@ async def test_shutdown_interrupts_deliveries_before_the_database_closes(
 def test_settings_defaults_match_deps_defaults() -> None:
     deps = build_deps(Settings(master_key=TEST_MASTER_KEY))
     assert deps.delivery_attempts == 3 and deps.max_deliveries_in_flight == 5
+
+
+def test_webhook_ports_come_from_the_environment() -> None:
+    key = {KEY: format_master_key(generate_master_key())}
+    env = {**key, "SWITCHBOARD_WEBHOOK_PORTS": "443,8000-8100"}
+    rule = Settings.from_env({**env, "SWITCHBOARD_WEBHOOK_DENIED_PORTS": ""}).webhook_ports
+    assert rule.refusal(443) is None and rule.refusal(8050) is None
+    assert rule.refusal(80) is not None and rule.refusal(9000) is not None
+    assert Settings.from_env(key).webhook_ports.refusal(6379) is not None
+    with pytest.raises(SettingsError, match="SWITCHBOARD_WEBHOOK_DENIED_PORTS is malformed"):
+        Settings.from_env({**key, "SWITCHBOARD_WEBHOOK_DENIED_PORTS": "22,ssh"})

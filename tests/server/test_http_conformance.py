@@ -104,25 +104,61 @@ async def test_bodies_over_64_kib_are_413(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "needle"),
+    ("query", "measure", "limit", "value"),
     [
         (
             "{ viewer { account { apiKeys { edges { node { testDeliveries { edges { node { "
             "steps { request { headers { name } } } } } } } } } } } }",
-            "exceeds maximum operation depth",
+            "depth",
+            10,
+            11,
         ),
-        ("{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }", "aliases"),
-        ("{ " + "__typename " * 2100 + "}", "more than 2000 tokens"),
+        ("{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }", "aliases", 15, 16),
+        ("{ " + "__typename " * 2100 + "}", "tokens", 1000, 2102),
+        # Validation compares same-named fields pairwise: refused before it runs.
+        ("{ " + "viewer { role } " * 200 + "}", "fields", 100, 400),
+        ("{ " + "viewer { role } " * 15 + "}", "pairs", 100, 105 + 105),
+        (
+            "{ ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F ...F } "
+            "fragment F on Query { viewer { role account { id name compliance { notice "
+            "hipaaEnabled } apiKeys { edges { cursor } } } } }",
+            "fields",
+            100,
+            16 * 11,
+        ),
+        (
+            "{ viewer { account { ...F0 } } } "
+            + " ".join(f"fragment F{i} on Account {{ ...F{i + 1} }}" for i in range(31))
+            + " fragment F31 on Account { id }",
+            "fragments",
+            30,
+            32,
+        ),
+        (
+            "{ " + " ".join(f"t{i}: __typename @include(if: true)" for i in range(11)) + " "
+            "viewer @skip(if: false) @include(if: true) { role @skip(if: false) } "
+            + "__typename @include(if: true) @skip(if: false) " * 9
+            + "}",
+            "directives",
+            30,
+            11 + 3 + 18,
+        ),
     ],
 )
 async def test_query_limits_refuse_clearly(
-    client: httpx.AsyncClient, seeded: Seeded, query: str, needle: str
+    client: httpx.AsyncClient, seeded: Seeded, query: str, measure: str, limit: int, value: int
 ) -> None:
     response = await post(client, {"query": query}, auth=seeded.basic)
     body = response.json()
     assert response.status_code == 400, body
-    assert needle in body["errors"][0]["message"].lower()
-    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    error = body["errors"][0]
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "measure": measure,
+        "limit": limit,
+        "value": value,
+    }, error
+    assert f"has {value} " in error["message"] and f"at most {limit} " in error["message"]
 
 
 async def test_depth_ten_is_allowed(client: httpx.AsyncClient, seeded: Seeded) -> None:

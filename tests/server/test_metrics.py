@@ -66,9 +66,10 @@ async def test_one_process_counts_http_graphql_auth_limits_and_sockets(tmp_path:
         assert (await graphql(http, server.url, VIEWER_ROLE, "Bearer nope")).status_code == 401
         refused = (await graphql(http, server.url, TOO_MANY_TOKENS, bearer)).json()
         assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-        assert (await http.get(server.url + "/no/such/42")).status_code == 404
-        # /metrics is the operator's port only.
-        assert (await http.get(server.url + "/metrics")).status_code == 404
+        # The console answers GET anywhere; other methods are refused.
+        assert (await http.post(server.url + "/no/such/42")).status_code == 405
+        # /metrics is the operator's port only: the public port knows nothing of it.
+        assert "# TYPE" not in (await http.get(server.url + "/metrics")).text
 
         samples = await server.scrape()
         ops = "switchboard_graphql_operations_total"
@@ -83,7 +84,8 @@ async def test_one_process_counts_http_graphql_auth_limits_and_sockets(tmp_path:
         requests = "switchboard_http_requests_total"
         assert samples.value(requests, route="/graphql", method="POST") == 8
         assert samples.value(requests, route="/graphql", status="401") == 1
-        assert samples.value(requests, route="other", method="GET", status="404") == 2
+        assert samples.value(requests, route="other", method="POST", status="405") == 1
+        assert samples.value(requests, route="other", method="GET") == 1
         assert samples.labels_of(requests, "route") <= {"/graphql", "/readyz", "other"}
         assert samples.value("switchboard_readiness_checks_total", outcome="ok") >= 1
         failures = "switchboard_authentication_failures_total"

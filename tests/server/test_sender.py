@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from models.enums import DeliveryStepKind as Kind
 from resolvers.webhook_sender import AttemptOutcome, StepReport
-from server.sender import SHOWN_BODY_BYTES, HttpxWebhookSender
+from server.sender import SHOWN_BODY_BYTES, SHOWN_HEADER_BYTES, HttpxWebhookSender
 from signing.payloads import WebhookRequest
+from signing.ports import DEFAULT_PORT_RULE, PortRule
 from tests.resolving import loopback_resolver
 from tests.server.receiver import Answer, closed_port, full_backlog, receiver
 from tests.server.tls_certs import TestCA
@@ -236,3 +238,110 @@ async def test_private_targets_are_reachable_when_allowed() -> None:
         outcome, steps = await attempt(HttpxWebhookSender(), post(rx.url(host="localhost")))
     assert outcome.status_code == 200
     assert "Private targets are allowed" in (steps[0].detail or "")
+
+
+@contextlib.asynccontextmanager
+async def banner_server(banner: bytes) -> AsyncIterator[tuple[int, list[int]]]:
+    """A non-HTTP service on 127.0.0.1 that greets every connection with `banner`."""
+    connections: list[int] = []
+
+    async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        writer.write(banner)
+        await writer.drain()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.read(65536), 2)
+            # What OpenSSH says to an HTTP request before hanging up.
+            writer.write(b"Invalid SSH identification string.\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(greet, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], connections
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [
+        b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n\r\n",
+        b"220 mail.internal ESMTP Postfix\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Internal-Token: hunter2-banner\r\nbroken header line\r\n\r\n",
+    ],
+)
+async def test_failure_details_never_quote_what_the_peer_sent(banner: bytes) -> None:
+    async with banner_server(banner) as (port, _):
+        sender = HttpxWebhookSender(resolver=loopback_resolver)
+        outcome, steps = await attempt(sender, post(f"http://127.0.0.1:{port}/hook"))
+    assert outcome.error_code == "CONNECT_FAILED", outcome
+    said = outcome.detail + " ".join(step.detail or "" for step in steps)
+    for word in (b"SSH", b"Postfix", b"mail.internal", b"hunter2", b"broken", b"identification"):
+        assert word.decode() not in said, said
+    assert outcome.detail == (
+        "The connection failed before a complete answer: the answer was not valid HTTP/1.1."
+    )
+
+
+async def test_a_port_outside_the_allowed_ones_is_refused_before_connecting() -> None:
+    async with banner_server(b"SSH-2.0-OpenSSH_9.6\r\n") as (port, connections):
+        resolve = static_resolver({"ssh.test": ["127.0.0.1"]})
+        for rule in (
+            PortRule(allowed=frozenset({80, 443})),
+            PortRule(allowed=frozenset(range(1, 65536)), denied=frozenset({port})),
+        ):
+            sender = HttpxWebhookSender(resolver=resolve, port_rule=rule)
+            outcome, steps = await attempt(sender, post(f"http://ssh.test:{port}/hook"))
+            assert outcome.error_code == "BLOCKED_PORT"
+            assert kinds(steps) == [Kind.BLOCKED]
+            assert f"Port {port}" in outcome.detail
+    assert connections == [] and resolve.asked == []  # type: ignore[attr-defined]
+
+
+async def test_the_default_rule_lets_test_receivers_through() -> None:
+    async with receiver() as rx:
+        outcome, _ = await attempt(HttpxWebhookSender(resolver=loopback_resolver), post(rx.url()))
+    assert outcome.status_code == 200 and rx.port not in DEFAULT_PORT_RULE.denied
+
+
+async def test_an_idn_host_is_resolved_and_connected_by_the_name_in_the_url() -> None:
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    async with receiver() as rx:
+        sender = HttpxWebhookSender(resolver=resolve)
+        outcome, steps = await attempt(sender, post(rx.url(host="xn--fa-hia.test")))
+    # IDNA 2003 maps faß to fass: looking the name up decoded would ask another host.
+    assert asked == ["xn--fa-hia.test"]
+    assert outcome.status_code == 200, outcome
+    (received,) = rx.requests
+    assert received.header("Host") == f"xn--fa-hia.test:{rx.port}"
+    assert "xn--fa-hia.test resolved to 127.0.0.1" in (steps[0].detail or "")
+
+
+async def test_response_headers_count_towards_the_limit_and_are_shown_in_part() -> None:
+    padded = Answer(headers=tuple((f"X-Pad-{i}", "x" * 1000) for i in range(90)))
+    async with receiver(padded) as rx:
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
+    assert outcome.error_code == "TOO_LARGE" and outcome.status_code == 200
+    response = steps[-1].response
+    assert response is not None
+    shown = sum(len(name) + len(value) for name, value in response["headers"])
+    assert 0 < shown <= SHOWN_HEADER_BYTES
+    assert "headers" in (steps[-1].detail or "")
+
+
+async def test_a_few_headers_are_shown_whole() -> None:
+    async with receiver(Answer(headers=(("X-Trace", "abc"),))) as rx:
+        outcome, steps = await attempt(
+            HttpxWebhookSender(resolver=loopback_resolver), post(rx.url())
+        )
+    assert outcome.status_code == 200 and outcome.error_code is None
+    assert ["X-Trace", "abc"] in (steps[-1].response or {})["headers"]

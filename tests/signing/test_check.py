@@ -36,6 +36,7 @@ CTX = SampleContext(
     client_ref="order=42&batch=7",
     nonce="5f1c0b7e-6b0a-4f3e-9d61-2c8f3a1e0b99",
 )
+ISSUED_AT = 1_715_000_000
 VONAGE_DIGESTS = {
     "MD5_HMAC": "md5",
     "SHA1_HMAC": "sha1",
@@ -55,7 +56,7 @@ def build(
         sign_sms=sign_sms,
         method=method,
         secret=SECRET,
-        issued_at=1_715_000_000,
+        issued_at=ISSUED_AT,
         jti="6d5c9a1e-43f2-4f5e-9c1a-2b8a0f1e7d3c",
     )
 
@@ -70,6 +71,8 @@ def check(
         "body": request.body,
         "secret": secret,
         "method": method,
+        # The vectors are signed at a fixed moment; check them just after it.
+        "now": ISSUED_AT + 1,
         **changes,
     }
     return check_webhook_signature(**arguments)
@@ -234,7 +237,7 @@ def test_json_content_type_parameters_and_suffixes_are_understood() -> None:
         "application/vnd.x+json",
     ):
         request = WebhookRequest("POST", URL, [("content-type", content_type)], json_body(params))
-        assert check(request, "SHA256_HMAC").valid, content_type
+        assert check(request, "SHA256_HMAC", now=1).valid, content_type
 
 
 def test_duplicate_query_params_are_refused() -> None:
@@ -257,3 +260,26 @@ def test_freshness_is_passed_through() -> None:
     assert check(sms, "SHA256_HMAC", max_age=60, now=1_715_000_061).reason == "timestamp too old"
     messages = build("INBOUND_MESSAGE", "GET", "SHA256_HMAC")
     assert check(messages, "SHA256_HMAC", max_age=60, now=1_715_000_061).reason == "token too old"
+
+
+def test_freshness_applies_by_default() -> None:
+    # A signature copied from a log must not verify long after it was made.
+    for event in ("INBOUND_SMS", "INBOUND_MESSAGE"):
+        request = build(event, "POST", "SHA256_HMAC")
+        assert check(request, "SHA256_HMAC", now=1_715_000_000 + 299).valid, event
+        stale = check(request, "SHA256_HMAC", now=1_715_000_000 + 400)
+        assert not stale.valid and stale.reason in {"timestamp too old", "token expired"}, event
+
+
+def test_the_issuer_and_api_key_are_checked_when_given() -> None:
+    messages = build("INBOUND_MESSAGE", "GET", "SHA256_HMAC")
+    assert check(messages, "SHA256_HMAC", now=1_715_000_001, issuer="Vonage", api_key="abcd1234")
+    other_iss = check(messages, "SHA256_HMAC", now=1_715_000_001, issuer="Acme")
+    assert other_iss.reason == "iss claim is not 'Acme'"
+    other_key = check(messages, "SHA256_HMAC", now=1_715_000_001, api_key="ffff0000")
+    assert other_key.reason == "api_key claim names another API key"
+    sms = build("INBOUND_SMS", "POST", "SHA256_HMAC")
+    assert check(sms, "SHA256_HMAC", now=1_715_000_001, api_key="abcd1234").valid
+    assert check(sms, "SHA256_HMAC", now=1_715_000_001, api_key="ffff0000").reason == (
+        "api-key parameter names another API key"
+    )

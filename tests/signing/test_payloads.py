@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -11,6 +12,13 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 import pytest
 
+from signing.messages_payloads import (
+    MESSAGES_CHANNELS,
+    SAMPLE_IMAGE_URL,
+    SAMPLE_MESSENGER_PAGE_ID,
+    SAMPLE_MESSENGER_USER_ID,
+    SAMPLE_VIBER_SERVICE_ID,
+)
 from signing.payloads import (
     SampleContext,
     WebhookRequest,
@@ -215,9 +223,50 @@ def test_signed_inbound_sms_adds_nonce_timestamp_and_sig() -> None:
     )
 
 
-def test_signed_delivery_receipt_has_no_nonce() -> None:
-    body = json.loads(request_for("DELIVERY_RECEIPT").body)
-    assert set(body) == {*delivery_receipt(CTX), "timestamp", "sig"}
+# The signed delivery receipt of CTX at timestamp 1715000000, base string written out by hand
+# from the published algorithm (sorted names, & and = in values -> _), nonce included.
+SIGNED_RECEIPT_BASE = (
+    "&api-key=abcd1234&client-ref=order-42&err-code=0&message-timestamp=2024-05-06 07:08:09"
+    "&messageId=0A0000001234ABCD&msisdn=447700900123&network-code=23410"
+    "&nonce=5f1c0b7e-6b0a-4f3e-9d61-2c8f3a1e0b99&price=0.03330000&scts=2405060708"
+    "&status=delivered&timestamp=1715000000&to=447700900999"
+)
+# Computed once with hashlib/hmac over SIGNED_RECEIPT_BASE and SECRET, apart from signing/.
+SIGNED_RECEIPT_SIGS = {
+    "MD5_HASH": "11d6b373e190006ec427de503e50433e",
+    "MD5_HMAC": "4326b348ab9b39dcb4ec8e33e03aabe7",
+    "SHA1_HMAC": "b838fd758587dd0870d27fba8e781fa8ba361042",
+    "SHA256_HMAC": "6925167349a6caa801d7e35a302b37123723c75b91236dcd9ec929bbb3f81506",
+    "SHA512_HMAC": (
+        "f0d7839a9c7d9018ebc8ca360accf7e4bfce14a86a89450b0a055260b3c1bf19"
+        "bc4cac4e1c6ef647f03da85c3a6224c621e4653ffe32d08c8ee7cbd977d5b214"
+    ),
+}
+
+
+@pytest.mark.parametrize("method", sorted(SIGNED_RECEIPT_SIGS))
+@pytest.mark.parametrize("fmt", ["GET", "POST", "POST_JSON"])
+def test_signed_delivery_receipt_carries_a_nonce_under_the_sig(method: str, fmt: str) -> None:
+    request = request_for("DELIVERY_RECEIPT", method=method, fmt=fmt)
+    if fmt == "GET":
+        params = dict(parse_qsl(urlsplit(request.url).query))
+    elif fmt == "POST":
+        params = dict(parse_qsl(request.body.decode()))
+    else:
+        params = json.loads(request.body)
+    assert params == {
+        **delivery_receipt(CTX),
+        "nonce": CTX.nonce,
+        "timestamp": "1715000000",
+        "sig": SIGNED_RECEIPT_SIGS[method],
+    }
+
+
+def test_signed_receipt_known_answer_covers_the_nonce() -> None:
+    # The vector itself, checked once more against its base string.
+    expected = hmac.new(SECRET.encode(), SIGNED_RECEIPT_BASE.encode(), hashlib.sha256).hexdigest()
+    assert SIGNED_RECEIPT_SIGS["SHA256_HMAC"] == expected
+    assert "&nonce=" + CTX.nonce in SIGNED_RECEIPT_BASE
 
 
 @pytest.mark.parametrize("fmt", ["GET", "POST", "POST_JSON"])
@@ -232,7 +281,13 @@ def test_sms_test_request_follows_the_format(fmt: str) -> None:
 def test_messages_test_request_is_always_signed(event: str, sign_sms: bool) -> None:
     request = request_for(event, sign_sms=sign_sms, fmt="GET", method="MD5_HASH")
     authorization = dict(request.headers)["Authorization"]
-    claims = jwt.decode(authorization.removeprefix("Bearer "), SECRET, algorithms=["HS256"])
+    claims = jwt.decode(
+        authorization.removeprefix("Bearer "),
+        SECRET,
+        algorithms=["HS256"],
+        options={"verify_exp": False},  # signed at a fixed moment in 2024
+    )
+    assert claims["exp"] == claims["iat"] + 300
     assert claims["payload_hash"] == hashlib.sha256(request.body).hexdigest()
     assert claims["api_key"] == CTX.api_key
     assert claims["iat"] == 1_715_000_000
@@ -243,10 +298,76 @@ def test_messages_test_request_is_always_signed(event: str, sign_sms: bool) -> N
 def test_messages_test_request_carries_the_configured_issuer() -> None:
     request = request_for("MESSAGE_STATUS", issuer="Acme Webhooks")
     authorization = dict(request.headers)["Authorization"]
-    claims = jwt.decode(authorization.removeprefix("Bearer "), SECRET, algorithms=["HS256"])
+    claims = jwt.decode(authorization.removeprefix("Bearer "), options={"verify_signature": False})
     assert claims["iss"] == "Acme Webhooks"
 
 
 def test_unknown_event_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown webhook event"):
         request_for("VOICE_EVENT")
+
+
+@pytest.mark.parametrize("channel", MESSAGES_CHANNELS)
+def test_message_status_names_its_channel(channel: str) -> None:
+    status = message_status(CTX, channel)
+    assert status["channel"] == channel
+    assert status["status"] == "delivered"
+    assert ("whatsapp" in status) == (channel == "whatsapp")
+
+
+def test_messenger_and_viber_address_by_id() -> None:
+    messenger = message_status(CTX, "messenger")
+    assert (messenger["from"], messenger["to"]) == (
+        SAMPLE_MESSENGER_PAGE_ID,
+        SAMPLE_MESSENGER_USER_ID,
+    )
+    inbound = inbound_message(CTX, "messenger")
+    assert (inbound["to"], inbound["from"]) == (SAMPLE_MESSENGER_PAGE_ID, SAMPLE_MESSENGER_USER_ID)
+    viber = inbound_message(CTX, "viber_service")
+    assert (viber["to"], viber["from"]) == (SAMPLE_VIBER_SERVICE_ID, CTX.to)
+    assert message_status(CTX, "viber_service")["from"] == SAMPLE_VIBER_SERVICE_ID
+
+
+def test_inbound_whatsapp_text() -> None:
+    assert inbound_message(CTX, "whatsapp") == {
+        "channel": "whatsapp",
+        "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab",
+        "to": "447700900999",
+        "from": "447700900123",
+        "timestamp": "2024-05-06T07:08:09.123Z",
+        "profile": {"name": "Switchboard Test"},
+        "message_type": "text",
+        "text": "Status of order 4821?",
+    }
+
+
+def test_inbound_mms_is_an_image_and_refuses_text() -> None:
+    mms = inbound_message(CTX, "mms")
+    assert (mms["message_type"], mms["image"]) == ("image", {"url": SAMPLE_IMAGE_URL})
+    assert "text" not in mms
+    with pytest.raises(ValueError, match="carries no inbound 'text'"):
+        inbound_message(CTX, "mms", "text")
+
+
+@pytest.mark.parametrize("channel", ["whatsapp", "viber_service", "messenger"])
+def test_inbound_image_where_the_channel_carries_it(channel: str) -> None:
+    image = inbound_message(CTX, channel, "image")
+    assert image["message_type"] == "image" and "text" not in image
+
+
+def test_unknown_channel_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown Messages channel"):
+        request_for("MESSAGE_STATUS", channel="telegram")
+    with pytest.raises(ValueError, match="unknown Messages channel"):
+        inbound_message(CTX, "telegram")
+
+
+@pytest.mark.parametrize("channel", MESSAGES_CHANNELS)
+@pytest.mark.parametrize("event", ["MESSAGE_STATUS", "INBOUND_MESSAGE"])
+def test_channel_requests_are_signed_over_their_own_body(event: str, channel: str) -> None:
+    request = request_for(event, channel=channel)
+    assert json.loads(request.body)["channel"] == channel
+    token = dict(request.headers)["Authorization"].removeprefix("Bearer ")
+    # Signed at the sample's fixed instant, long expired now: the signature is what counts.
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims["payload_hash"] == hashlib.sha256(request.body).hexdigest()

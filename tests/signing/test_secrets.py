@@ -118,15 +118,16 @@ def test_signature_secret_has_at_least_32_bytes_of_entropy() -> None:
 @pytest.mark.parametrize(
     ("secret", "masked"),
     [
-        ("aB3dEf7h9k3fQa", f"{BULLETS}3fQa"),
-        ("Abcdefg1", f"{BULLETS}efg1"),
+        ("aB3dEf7h9k3fQa1d", f"{BULLETS}Qa1d"),
+        # Never more than a quarter: 8 characters show 2, 14 show 3, under 4 show none.
+        ("aB3dEf7h9k3fQa", "•" * 13 + "fQa"),
+        ("Abcdefg1", "•" * 14 + "g1"),
         ("aB3aB3aB3aB3aB3aB3aB3aB3a", f"{BULLETS}aB3a"),
         ("0123456789abcdef" * 4, f"{BULLETS}cdef"),
-        # Too short to give away four characters without revealing most of it.
-        ("Abcdef1", BULLETS),
-        ("abcd", BULLETS),
-        ("ab", BULLETS),
-        ("", BULLETS),
+        ("Abcdef1", "•" * 15 + "1"),
+        ("abcd", "•" * 15 + "d"),
+        ("ab", "•" * 16),
+        ("", "•" * 16),
     ],
 )
 def test_mask(secret: str, masked: str) -> None:
@@ -143,8 +144,8 @@ def test_mask_length_does_not_depend_on_the_secret_length() -> None:
     ("hint", "masked"),
     [
         ("3fQa", f"{BULLETS}3fQa"),
-        ("", BULLETS),
-        ("Qa", f"{BULLETS}Qa"),
+        ("", "•" * 16),
+        ("Qa", "•" * 14 + "Qa"),
         ("a-much-longer-value", f"{BULLETS}alue"),
     ],
 )
@@ -160,8 +161,16 @@ def test_mask_from_hint_matches_mask_from_secret() -> None:
 
 
 def test_short_secrets_give_no_hint() -> None:
-    assert secret_hint("Abcdef1") == ""
+    assert secret_hint("Abc") == ""
     assert secret_hint("") == ""
+
+
+@pytest.mark.parametrize("length", range(26))
+def test_a_mask_never_shows_more_than_a_quarter_of_the_secret(length: int) -> None:
+    secret = "".join(chr(0x41 + i) for i in range(length))
+    shown = mask(secret).lstrip("•")
+    assert 4 * len(shown) <= length and len(mask(secret)) == 16
+    assert secret.endswith(shown)
 
 
 def test_signing_imports_nothing_else_of_the_project() -> None:

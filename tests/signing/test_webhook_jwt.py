@@ -17,11 +17,20 @@ SECRET = "jwt-signature-secret-0123456789abcdef"
 OTHER_SECRET = "another-signature-secret-9876543210"
 BODY = b'{"message_uuid":"aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab","status":"delivered"}'
 ISSUED_AT = 1_700_000_000
+# Tokens in these tests outlive the run, so verifiers that read the real clock (the
+# platform's, PyJWT's) see a live token; the default lifetime has its own test.
+LIFETIME = 10**9
 JTI = "6d5c9a1e-43f2-4f5e-9c1a-2b8a0f1e7d3c"
 
 
 def token(body: bytes = BODY, secret: str = SECRET, **overrides: object) -> str:
-    arguments: dict = {"api_key": "abcd1234", "issued_at": ISSUED_AT, "jti": JTI, **overrides}
+    arguments: dict = {
+        "api_key": "abcd1234",
+        "issued_at": ISSUED_AT,
+        "jti": JTI,
+        "lifetime": LIFETIME,
+        **overrides,
+    }
     return messages_jwt(body, secret, **arguments)
 
 
@@ -41,6 +50,7 @@ def test_claims_decode_with_pyjwt() -> None:
     claims = jwt.decode(token(), SECRET, algorithms=["HS256"])
     assert claims == {
         "iat": ISSUED_AT,
+        "exp": ISSUED_AT + LIFETIME,
         "jti": JTI,
         "iss": "Vonage",
         "api_key": "abcd1234",
@@ -154,8 +164,10 @@ def test_max_age_uses_the_given_clock() -> None:
     assert verify_messages_jwt(header, BODY, SECRET, max_age=300, now=ISSUED_AT - 60).valid
 
 
-def test_without_max_age_an_old_token_still_verifies() -> None:
+def test_without_max_age_an_old_token_verifies_until_it_expires() -> None:
     assert verify_messages_jwt(f"Bearer {token()}", BODY, SECRET, now=ISSUED_AT + 10**6).valid
+    expired = verify_messages_jwt(f"Bearer {token()}", BODY, SECRET, now=ISSUED_AT + LIFETIME)
+    assert expired.reason == "token expired"
 
 
 def test_max_age_needs_a_numeric_iat() -> None:
@@ -175,3 +187,23 @@ def test_expired_token_is_refused() -> None:
     header = f"Bearer {expiring}"
     assert verify_messages_jwt(header, BODY, SECRET, now=ISSUED_AT + 59).valid
     assert verify_messages_jwt(header, BODY, SECRET, now=ISSUED_AT + 60).reason == "token expired"
+
+
+def test_tokens_expire_five_minutes_after_they_are_issued() -> None:
+    made = messages_jwt(BODY, SECRET, api_key="abcd1234", issued_at=ISSUED_AT, jti=JTI)
+    claims = jwt.decode(made, options={"verify_signature": False})
+    assert claims["exp"] == ISSUED_AT + 300
+    header = f"Bearer {made}"
+    assert verify_messages_jwt(header, BODY, SECRET, now=ISSUED_AT + 299).valid
+    assert verify_messages_jwt(header, BODY, SECRET, now=ISSUED_AT + 300).reason == "token expired"
+
+
+def test_a_token_not_valid_yet_is_refused() -> None:
+    early = jwt.encode(
+        {"iat": ISSUED_AT, "nbf": ISSUED_AT + 600, "payload_hash": payload_hash(BODY)},
+        SECRET,
+        algorithm="HS256",
+    )
+    verdict = verify_messages_jwt(f"Bearer {early}", BODY, SECRET, now=ISSUED_AT)
+    assert verdict.reason == "token not valid yet (nbf)"
+    assert verify_messages_jwt(f"Bearer {early}", BODY, SECRET, now=ISSUED_AT + 600).valid
