@@ -28,8 +28,13 @@ def _app(kind: str):
     if kind == "switchboard-webhooks":
         # The stream bench's receiver is on loopback, and all its streams share one account.
         settings = replace(settings, allow_private_webhooks=True, max_deliveries_in_flight=10_000)
+    if kind == "switchboard-no-metrics":
+        settings = replace(settings, metrics=False)
+    if kind == "switchboard-traced":
+        # Exported with OTLP over HTTP to where OTEL_EXPORTER_OTLP_ENDPOINT says (bench ops).
+        settings = replace(settings, tracing=True)
     deps = build_deps(settings)
-    if kind in ("switchboard", "switchboard-webhooks"):
+    if kind.startswith("switchboard"):
         return create_app(settings, deps=deps)
     if kind == "rest":
         return create_rest_app(settings, deps=deps)

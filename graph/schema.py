@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -46,11 +47,15 @@ def build_schema(
     *,
     introspection: bool = True,
     trusted_documents: frozenset[str] = frozenset(),
+    observers: Sequence[Any] = (),
     **overrides: Any,
 ) -> strawberry.Schema:
     """The schema; with introspection off, field suggestions ("Did you mean …") go too.
-    `trusted_documents` (the persisted documents' text) are exempt from the document limits."""
+    `trusted_documents` (the persisted documents' text) are exempt from the document limits.
+    `observers` (the server's metrics and tracing) come first: they see the result last,
+    once every error has its code."""
     extensions: list[Any] = [
+        *observers,
         ErrorCodes,
         OperationName,
         request_limits(dataclasses.replace(LIMITS, trusted=trusted_documents)),

@@ -136,6 +136,8 @@ class StepRecorder:
         self.delivery.finished_at = row.at
         await self.deps.step_journal.write(row, finished=self.delivery)
         self.finished = True
+        if self.deps.on_delivery_finished is not None:
+            self.deps.on_delivery_finished(self.delivery.event.value, status.value, error_code)
         await self._publish(row)
 
     def _fields(

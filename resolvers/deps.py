@@ -101,3 +101,5 @@ class Deps:
     max_deliveries_in_flight: int = 5
     step_journal: StepJournal = field(default_factory=StepJournal)
     delivery_admission: Admission = field(default_factory=Admission)
+    # Told (event, status, error code) of every finished test delivery: the server counts them.
+    on_delivery_finished: Callable[[str, str, str | None], None] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,16 +21,20 @@ from server.background import background_jobs
 from server.broker import InProcessBroker
 from server.console import console_routes
 from server.graphiql import graphiql_routes
+from server.graphql_metrics import operation_metrics
 from server.health import healthz, readyz
 from server.heap import freeze_startup_heap
 from server.limits import MAX_BODY_BYTES, BodyLimitMiddleware, SecurityHeadersMiddleware
 from server.logs import AccessLogMiddleware
+from server.metrics import MetricsMiddleware, delivery_finished
+from server.metrics_endpoint import pool_sampler
 from server.persisted import PersistedDocuments
 from server.redis_broker import RedisBroker
 from server.sender import HttpxWebhookSender
 from server.settings import Settings
 from server.shared_limits import RedisCounters
 from server.tasks import BackgroundTasks
+from server.tracing import OperationTracing, configure_tracing, tracing_middleware
 from server.view import SwitchboardGraphQL
 from signing.crypto import SecretBox
 
@@ -62,6 +67,7 @@ def build_deps(settings: Settings) -> Deps:
         delivery_attempts=settings.delivery_attempts,
         delivery_backoff_seconds=settings.delivery_backoff_seconds,
         max_deliveries_in_flight=settings.max_deliveries_in_flight,
+        on_delivery_finished=delivery_finished if settings.metrics else None,
     )
     if settings.redis_url:
         # With Redis, every replica counts the same failed logins and reveals.
@@ -108,6 +114,9 @@ def _lifespan(
                     retention=settings.delivery_retention,
                 )
                 await stack.enter_async_context(jobs)
+            if init_database and settings.metrics:
+                interval = settings.metrics_pool_interval_seconds
+                await stack.enter_async_context(pool_sampler(interval))
             if init_database:
                 # Serving from here on: what startup built lives as long as the process.
                 freeze_startup_heap()
@@ -129,9 +138,17 @@ def create_app(
     owns_broker = deps is None
     deps = deps or build_deps(settings)
     documents = PersistedDocuments.load(settings.persisted_documents)
+    observers: list[Any] = []
+    if settings.metrics:
+        observers.append(operation_metrics(settings.metrics_operations))
+    if settings.tracing:
+        configure_tracing()
+        observers.append(OperationTracing)
     graphql = SwitchboardGraphQL(
         schema=build_schema(
-            introspection=settings.introspection, trusted_documents=documents.texts
+            introspection=settings.introspection,
+            trusted_documents=documents.texts,
+            observers=observers,
         ),
         deps=deps,
         allowed_origins=settings.cors_origins,
@@ -166,6 +183,11 @@ def create_app(
                 max_age=600,
             ),
         )
+    if settings.metrics:
+        middleware.insert(0, Middleware(MetricsMiddleware))
+    if settings.tracing:
+        # Outermost: the HTTP span is every other span's parent, and the access log's.
+        middleware.insert(0, Middleware(tracing_middleware))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

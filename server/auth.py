@@ -16,6 +16,7 @@ from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
 from resolvers.principal import RequestInfo
+from server import metrics
 from server.negotiation import JSON, error_response, response_media_type
 
 PRINCIPAL_KEY = "switchboard.principal"
@@ -96,11 +97,13 @@ class AuthMiddleware:
                     deps=self.deps, header=header, client_address=info.client_address
                 )
             except AuthenticationError as exc:
+                metrics.authentication_failures.get("http").inc()
                 log.info("authentication refused", extra={"request_id": request_id})
                 response = unauthenticated_response(str(exc), request_id, headers.get("accept"))
                 await response(scope, receive, send)
                 return
             except TooManyAttempts as exc:
+                metrics.rate_limited.get("http").inc()
                 log.warning(
                     "authentication rate-limited",
                     extra={"request_id": request_id, "client": info.client_address},

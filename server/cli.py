@@ -25,6 +25,12 @@ from resolvers.rekey import DEFAULT_BATCH, rekey
 from server.app import build_deps
 from server.limits import MAX_BODY_BYTES
 from server.logs import configure_logging
+from server.metrics_endpoint import (
+    MULTIPROC_ENV,
+    prepare_multiprocess_dir,
+    remove_multiprocess_dir,
+    start_metrics_server,
+)
 from server.settings import Settings, SettingsError
 from signing.crypto import format_master_key, generate_master_key
 from signing.text import lone_surrogate
@@ -75,18 +81,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
             "Never run this in production. ***",
             file=sys.stderr,
         )
-    uvicorn.run(
-        "server.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers,
-        log_config=configure_logging(),
-        **{
-            **UVICORN_OPTIONS,
-            **proxy_options(args.forwarded_allow_ips or settings.trusted_proxies),
-        },
-    )
+    log_config = configure_logging()
+    folder, owned = None, False
+    if settings.metrics and (args.workers > 1 or MULTIPROC_ENV in os.environ):
+        # Each worker writes its metrics to files here; /metrics sums them.
+        folder, owned = prepare_multiprocess_dir()
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    metrics_server = None
+    try:
+        if settings.metrics and metrics_port is not None:
+            host = args.metrics_host or settings.metrics_host
+            metrics_server = start_metrics_server(host, metrics_port, folder)
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+            log_config=log_config,
+            **{
+                **UVICORN_OPTIONS,
+                **proxy_options(args.forwarded_allow_ips or settings.trusted_proxies),
+            },
+        )
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+        if owned and folder is not None:
+            remove_multiprocess_dir(folder)
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -190,6 +212,12 @@ def _parser() -> argparse.ArgumentParser:
         "X-Forwarded-For names the client that login limits count; default "
         "$SWITCHBOARD_TRUSTED_PROXIES, else forwarded headers are ignored",
     )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus /metrics on this operator port (SWITCHBOARD_METRICS_PORT)",
+    )
+    serve.add_argument("--metrics-host", help="where /metrics listens (default 127.0.0.1)")
     serve.set_defaults(run=_serve, sync=True)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
     commands.add_parser("demo", help="create the demo account once").set_defaults(run=_demo)

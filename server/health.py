@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 from tortoise.connection import get_connection
 
 from models.migrate import pending_migrations
+from server.metrics import readiness_checks
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -22,12 +23,15 @@ async def readyz(request: Request) -> JSONResponse:
         # applied migrations do not come undone under a running server: check until they are.
         pending = [] if getattr(state, "migrations_applied", False) else await pending_migrations()
     except Exception as exc:
+        readiness_checks.get("failed").inc()
         return JSONResponse(
             {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
         )
     if pending:
+        readiness_checks.get("failed").inc()
         return JSONResponse(
             {"status": "unavailable", "pendingMigrations": pending}, status_code=503
         )
     state.migrations_applied = True
+    readiness_checks.get("ok").inc()
     return JSONResponse({"status": "ok"})

@@ -12,6 +12,8 @@ import redis.asyncio as redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from server import metrics
+
 DEFAULT_PREFIX = "switchboard:"
 log = logging.getLogger("switchboard.broker")
 
@@ -26,11 +28,13 @@ class RedisBroker:
         # keeps deployments (and test runs) sharing one Redis apart.
         self.prefix = prefix
         self._redis = redis.from_url(url, decode_responses=True)
+        metrics.count_redis_connections(self._redis)
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         try:
             await self._redis.publish(self.prefix + channel, json.dumps(message))
         except (RedisError, OSError):
+            metrics.REDIS_PUBLISH_FAILURES.inc()
             # Publishing follows a committed change: a lost notification must not turn a
             # change that happened into an error the caller would retry.
             log.warning("could not publish an event on %s", channel, exc_info=True)

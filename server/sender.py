@@ -16,6 +16,7 @@ import httpx
 from models.enums import DeliveryStepKind
 from resolvers.webhook_sender import AttemptOutcome, FailureCode, StepCallback, StepReport
 from server import sender_failures as failures
+from server.metrics import TEST_DELIVERY_RESPONSE
 from server.sender_failures import (
     MAX_HEADER_BYTES,
     SHOWN_HEADER_BYTES,
@@ -23,6 +24,7 @@ from server.sender_failures import (
     header_pairs,
     shown_headers,
 )
+from server.tracing import DeliverySpans, tracer
 from signing.payloads import WebhookRequest
 from signing.ports import DEFAULT_PORT_RULE, PortRule
 from signing.urls import UrlRuleError, check_webhook_url, classify_address, parse_ip_literal
@@ -113,6 +115,7 @@ class _Progress:
 
     def __init__(self, report: StepCallback) -> None:
         self.phase = "resolving"
+        self.spans = DeliverySpans()
         self._queue: asyncio.Queue[StepReport | None] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write(report))
 
@@ -180,16 +183,23 @@ class HttpxWebhookSender:
         self, request: WebhookRequest, *, allow_private: bool, report: StepCallback
     ) -> AttemptOutcome:
         progress = _Progress(report)
-        try:
+        with tracer.start_as_current_span("webhook attempt") as span:
             try:
-                async with asyncio.timeout(self.total_timeout):
-                    outcome = await self._attempt(request, allow_private, progress)
-            except TimeoutError:
-                outcome = self._timed_out(progress.phase)
-        except BaseException:
-            progress.cancel()
-            raise
-        await progress.flush()
+                try:
+                    async with asyncio.timeout(self.total_timeout):
+                        outcome = await self._attempt(request, allow_private, progress)
+                except TimeoutError:
+                    outcome = self._timed_out(progress.phase)
+            except BaseException:
+                progress.cancel()
+                raise
+            finally:
+                progress.spans.close()
+            if outcome.error_code is not None:
+                span.set_attribute("error.type", outcome.error_code)
+            if outcome.status_code is not None:
+                span.set_attribute("http.response.status_code", outcome.status_code)
+            await progress.flush()
         return outcome
 
     async def _attempt(
@@ -217,7 +227,11 @@ class HttpxWebhookSender:
             # Checked before any lookup or connection: no answer may tell what listens there.
             progress.put(StepReport(DeliveryStepKind.BLOCKED, detail=refusal))
             return AttemptOutcome(refusal, error_code=FailureCode.BLOCKED_PORT)
+        # The host and port only: a webhook URL's path or query may hold the receiver's token.
+        attributes = {"server.address": target.host, "server.port": target.port}
+        progress.spans.start("resolve", **attributes)
         addresses = await self._resolve(target, allow_private, progress)
+        progress.spans.end("resolve")
         if isinstance(addresses, AttemptOutcome):
             return addresses
         progress.phase = "connecting"
@@ -299,7 +313,11 @@ class HttpxWebhookSender:
         self, client: httpx.AsyncClient, outgoing: httpx.Request, progress: _Progress
     ) -> AttemptOutcome:
         started = time.perf_counter()
-        response = await client.send(outgoing, stream=True)
+        try:
+            response = await client.send(outgoing, stream=True)
+        except BaseException:
+            progress.spans.end("send")
+            raise
         received = bytearray()
         header_bytes = sum(len(name) + len(value) + 4 for name, value in response.headers.raw)
         too_large = header_bytes > MAX_HEADER_BYTES
@@ -313,7 +331,10 @@ class HttpxWebhookSender:
                     break
         finally:
             await response.aclose()
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        elapsed = time.perf_counter() - started
+        TEST_DELIVERY_RESPONSE.observe(elapsed)
+        progress.spans.end("send", **{"http.response.status_code": response.status_code})
+        duration_ms = round(elapsed * 1000, 1)
         # The standard phrase, not the receiver's: its status line is bytes from the peer.
         phrase = httpx.codes.get_reason_phrase(response.status_code)
         detail = f"HTTP {response.status_code} {phrase} in {duration_ms:g} ms.".replace("  ", " ")
@@ -366,7 +387,14 @@ def _tracer(
 
     async def trace(event: str, info: dict[str, Any]) -> None:
         address = backend.connected_address
+        if event == "connection.connect_tcp.started":
+            progress.spans.start("connect", **{"server.port": target.port})
+        elif event == "connection.connect_tcp.failed":
+            progress.spans.end("connect")
+        elif event == "http11.send_request_headers.started":
+            progress.spans.start("send")
         if event == "connection.connect_tcp.complete":
+            progress.spans.end("connect", **{"network.peer.address": address or ""})
             progress.phase = "connected"
             tls = " (TLS next, verified for the host name)" if target.https else ""
             detail = f"Connected to {address} port {target.port}{tls}."

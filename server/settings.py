@@ -123,6 +123,16 @@ class Settings:
     max_deliveries_in_flight: int = 5
     # At shutdown, running deliveries get this long to finish before they are interrupted.
     delivery_shutdown_grace_seconds: float = 5.0
+    # Prometheus metrics are counted unless switched off; /metrics is served only on the
+    # operator's port, never on the public one.
+    metrics: bool = True
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    # Operation names worth their own label; any other operation is labelled by its root field.
+    metrics_operations: tuple[str, ...] = ()
+    metrics_pool_interval_seconds: float = 5.0
+    # Traces go out only when the standard OTEL_* variables ask for them.
+    tracing: bool = False
     # How often an open WebSocket's credentials are checked again (revoked → closed, 4401).
     ws_recheck_seconds: float = 10.0
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
@@ -193,7 +203,30 @@ class Settings:
                 max_age_days=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_DAYS", 30),
                 sweep_seconds=_int(env, "SWITCHBOARD_DELIVERY_RETENTION_SWEEP_SECONDS", 3600),
             ),
+            metrics=_flag(env, "SWITCHBOARD_METRICS", default=True),
+            metrics_host=env.get("SWITCHBOARD_METRICS_HOST") or "127.0.0.1",
+            metrics_port=_int(env, "SWITCHBOARD_METRICS_PORT", 0) or None,
+            metrics_operations=_names(env.get("SWITCHBOARD_METRICS_OPERATIONS", "")),
+            metrics_pool_interval_seconds=_float(env, "SWITCHBOARD_METRICS_POOL_INTERVAL", 5.0),
+            tracing=_tracing_requested(env),
         )
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+def _tracing_requested(env: dict[str, str]) -> bool:
+    """The OpenTelemetry SDK's own switches: an exporter named (not "none"), or an OTLP
+    endpoint given; OTEL_SDK_DISABLED wins over both."""
+    if _flag(env, "OTEL_SDK_DISABLED"):
+        return False
+    exporter = (env.get("OTEL_TRACES_EXPORTER") or "").strip().lower()
+    if exporter:
+        return exporter != "none"
+    return bool(
+        env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
 
 
 def _manifest(env: dict[str, str]) -> Path | None:

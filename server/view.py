@@ -23,6 +23,7 @@ from resolvers.auth import authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
+from server import metrics
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
 from server.http_input import HttpInputRules, RequestRefused
@@ -163,6 +164,12 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
                 deps=self.deps, header=header, client_address=context.request_info.client_address
             )
         except (AuthenticationError, TooManyAttempts) as exc:
+            counter = (
+                metrics.rate_limited
+                if isinstance(exc, TooManyAttempts)
+                else metrics.authentication_failures
+            )
+            counter.get("websocket").inc()
             raise ConnectionRejectionError({"reason": str(exc)}) from None
         except Exception as exc:
             if is_unavailable(exc):
