@@ -20,7 +20,7 @@ from resolvers.delivery_run import (
     run_delivery,
     step_from_message,
 )
-from resolvers.deps import Deps
+from resolvers.deps import Deps, is_events_missed
 from resolvers.effective import effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
 from resolvers.events import delivery_channel
@@ -275,8 +275,11 @@ async def _follow(
                     if not done:
                         await close_if_abandoned(deps=deps, delivery_id=delivery_id)
                         break
-                    step = step_from_message(waiting.result())
+                    message = waiting.result()
                     waiting = None
+                    if is_events_missed(message):
+                        break  # the broker may have lost steps: the store has them all
+                    step = step_from_message(message)
                     if step.sequence <= seen:
                         continue
                     if step.sequence > seen + 1:

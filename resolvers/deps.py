@@ -20,8 +20,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# What a broker yields to a subscriber in place of events it may have lost (its connection
+# to the other replicas dropped and came back): whatever the stream shows must be read
+# afresh. A message of its own kind, so no event can be mistaken for it.
+EVENTS_MAY_BE_MISSED: dict[str, Any] = {"$eventsMayBeMissed": True}
+
+
+def is_events_missed(message: dict[str, Any]) -> bool:
+    return message.get("$eventsMayBeMissed") is True
+
+
 class EventBroker(Protocol):
-    """Carries events between subscribers, in this process or across replicas."""
+    """Carries events between subscribers, in this process or across replicas; a
+    subscription may yield EVENTS_MAY_BE_MISSED after a gap."""
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 

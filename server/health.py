@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.connection import get_connection
 
 from models.migrate import pending_migrations
+
+# A probe that waits longer than this on Redis counts it as unreachable.
+REDIS_PROBE_SECONDS = 2.0
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -14,7 +20,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when the database answers and every migration is applied."""
+    """Ready when the database answers, every migration is applied, and Redis (when the
+    server uses it) answers: without it, subscriptions on this replica hear nothing from
+    the others."""
     state = request.app.state
     try:
         await get_connection("default").execute_query("SELECT 1")
@@ -30,4 +38,16 @@ async def readyz(request: Request) -> JSONResponse:
             {"status": "unavailable", "pendingMigrations": pending}, status_code=503
         )
     state.migrations_applied = True
-    return JSONResponse({"status": "ok"})
+    body: dict[str, Any] = {"status": "ok"}
+    ping = getattr(state.deps.broker, "ping", None)
+    if ping is not None:
+        try:
+            await asyncio.wait_for(ping(), REDIS_PROBE_SECONDS)
+        except Exception as exc:
+            reason = type(exc).__name__
+            return JSONResponse(
+                {"status": "unavailable", "redis": "unreachable", "reason": reason},
+                status_code=503,
+            )
+        body["redis"] = "ok"
+    return JSONResponse(body)

@@ -21,7 +21,10 @@ from resolvers.live_settings import watch_settings
 class SettingsSubscriptions:
     @strawberry.subscription(
         description="Every change of this key's settings, whichever server replica made it. "
-        "A key the caller cannot see ends the stream with a NOT_FOUND error."
+        "A key the caller cannot see ends the stream with a NOT_FOUND error. If the server "
+        "loses its connection to the other replicas (Redis), the stream stays open and, once "
+        "the connection is back, sends one event with kind EVENTS_MAY_BE_MISSED: changes "
+        "made meanwhile may not have been announced, so refetch what you show."
     )
     async def settings_changed(
         self,

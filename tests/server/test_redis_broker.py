@@ -119,7 +119,10 @@ async def test_a_failed_publish_is_logged_not_raised(caplog: pytest.LogCaptureFi
     broker = RedisBroker(f"redis://127.0.0.1:{closed_loopback_port()}/0", prefix=unique_prefix())
     try:
         with caplog.at_level(logging.WARNING, logger="switchboard.broker"):
+            # Publishing only queues: the mutation that published is never held by Redis.
             await broker.publish("settings:1", {"section": "messaging"})
+            while not any("could not publish" in r.getMessage() for r in caplog.records):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
     finally:
         await broker.close()
     assert any("could not publish" in r.getMessage() for r in caplog.records)
@@ -137,29 +140,6 @@ def test_redis_url_selects_the_redis_broker() -> None:
     assert isinstance(broker, RedisBroker) and broker.prefix == "staging:"
     embedded = Settings.from_env({"SWITCHBOARD_SECRET_KEY": "00" * 32})
     assert isinstance(create_app(embedded, init_database=False).state.deps.broker, InProcessBroker)
-
-
-async def test_an_unreachable_broker_ends_the_subscription_with_a_masked_error(
-    db: None, settings: Settings, seeded: Seeded, caplog: pytest.LogCaptureFixture
-) -> None:
-    port = closed_loopback_port()
-    broker = RedisBroker(f"redis://127.0.0.1:{port}/0", prefix=unique_prefix())
-    app = instance(settings, broker)
-    try:
-        async with live_server(app) as url, graphql_ws(url) as ws:
-            await ws.init({"Authorization": seeded.basic})
-            op_id = await ws.subscribe(
-                SETTINGS_CHANGED, {"id": to_global_id("ApiKey", seeded.api_key_id)}
-            )
-            with caplog.at_level(logging.ERROR, logger="switchboard.graphql"):
-                payload = await next_payload(ws, op_id)
-            assert await ws.receive() == {"id": op_id, "type": "complete"}
-    finally:
-        await broker.close()
-    (error,) = payload["errors"]
-    assert error["extensions"]["code"] == "INTERNAL"
-    assert str(port) not in error["message"]
-    assert any("unexpected error" in r.getMessage() for r in caplog.records)
 
 
 async def test_the_app_closes_the_broker_it_built_and_only_that_one(settings: Settings) -> None:
