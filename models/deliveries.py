@@ -28,9 +28,15 @@ class TestDelivery(Model):
     error_code = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
+    # The process running a PENDING delivery renews this lease every few seconds; once it
+    # lapses (the process died) any replica ends the delivery. Null on rows older than
+    # leases and on finished deliveries.
+    owner = fields.CharField(max_length=64, null=True)
+    lease_expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "test_delivery"
+        indexes = (("status", "lease_expires_at"),)
 
 
 class DeliveryStep(Model):

@@ -14,12 +14,8 @@ from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads, rows
-from resolvers.delivery_run import (
-    STALE_AFTER,
-    close_if_abandoned,
-    run_delivery,
-    step_from_message,
-)
+from resolvers.delivery_leases import STALE_AFTER
+from resolvers.delivery_run import close_if_abandoned, run_delivery, step_from_message
 from resolvers.deps import Deps, is_events_missed
 from resolvers.effective import effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
@@ -30,7 +26,7 @@ from signing.urls import UrlRuleError, check_webhook_url
 
 PENDING_COLUMNS = (
     '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "url", "status", '
-    '"created_at")'
+    '"created_at", "owner", "lease_expires_at")'
 )
 # How long a follower waits for a live step before it re-reads the stored ones, so a lost
 # broker message (or a publisher that failed to publish) delays it rather than stalls it.
@@ -212,14 +208,19 @@ async def _create_pending(
             url,
             DeliveryStatus.PENDING.value,
             delivery.created_at,
+            deps.delivery_leases.owner,
+            deps.delivery_leases.expiry(delivery.created_at),
         ]
     )
-    # A row a dead process left PENDING must not hold the limit forever. Placeholders only:
-    # no value is spliced into the statement.
+    # A row a dead process left PENDING must not hold the limit: once its lease lapsed it
+    # no longer counts (a sweeper ends it soon after). Placeholders only: no value is
+    # spliced into the statement.
+    now = delivery.created_at
     in_flight = (
         f'SELECT COUNT(*) FROM "test_delivery" WHERE "account_id" = {insert(key.account_id)} '  # noqa: S608
         f'AND "status" = {insert(DeliveryStatus.PENDING.value)} '
-        f'AND "created_at" >= {insert(delivery.created_at - STALE_AFTER)}'
+        f'AND ("lease_expires_at" >= {insert(now)} OR ("lease_expires_at" IS NULL '
+        f'AND "created_at" >= {insert(now - STALE_AFTER)}))'
     )
     sql = (
         f"INSERT INTO {PENDING_COLUMNS} SELECT {values} "

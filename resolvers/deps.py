@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from resolvers.delivery_leases import DeliveryLeases
 from resolvers.ratelimit import CredentialLimits
 from resolvers.step_journal import StepJournal
 from resolvers.webhook_sender import TaskRunner, WebhookSender
@@ -112,3 +113,4 @@ class Deps:
     max_deliveries_in_flight: int = 5
     step_journal: StepJournal = field(default_factory=StepJournal)
     delivery_admission: Admission = field(default_factory=Admission)
+    delivery_leases: DeliveryLeases = field(default_factory=DeliveryLeases)

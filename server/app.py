@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from graph.schema import build_schema
 from models.config import tortoise_config
+from resolvers.delivery_leases import DeliveryLeases
 from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
 from server.background import background_jobs
@@ -54,6 +55,7 @@ def build_deps(settings: Settings) -> Deps:
         delivery_attempts=settings.delivery_attempts,
         delivery_backoff_seconds=settings.delivery_backoff_seconds,
         max_deliveries_in_flight=settings.max_deliveries_in_flight,
+        delivery_leases=DeliveryLeases(lease_seconds=settings.delivery_lease_seconds),
     )
 
 
@@ -69,6 +71,9 @@ def _lifespan(
     """The database connection, the broker and the background jobs, while the app runs."""
 
     async def stop_deliveries() -> None:
+        # No request goes out after shutdown begins; one already out gets the grace period
+        # for its answer, then ends OUTCOME_UNKNOWN rather than a blind INTERRUPTED.
+        deps.delivery_leases.stop_unsent()
         if isinstance(deps.delivery_tasks, BackgroundTasks):
             await deps.delivery_tasks.close(settings.delivery_shutdown_grace_seconds)
         # A delivery cancelled while its step was being written leaves the write to finish.
@@ -86,9 +91,11 @@ def _lifespan(
             # Unwound before the database closes: an interrupted delivery still stores its
             # final step.
             stack.push_async_callback(stop_deliveries)
-            if background and settings.expiry_sweep_seconds > 0:
+            if background:
                 jobs = background_jobs(
-                    deps=deps, expiry_sweep_seconds=settings.expiry_sweep_seconds
+                    deps=deps,
+                    expiry_sweep_seconds=settings.expiry_sweep_seconds,
+                    delivery_sweep_seconds=settings.delivery_sweep_seconds,
                 )
                 await stack.enter_async_context(jobs)
             if init_database:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from resolvers.credentials import record_expired_secrets
+from resolvers.delivery_run import end_lapsed_deliveries
 from resolvers.deps import Deps
 
 log = logging.getLogger("switchboard.background")
@@ -44,12 +45,27 @@ async def periodically(
 
 
 @contextlib.asynccontextmanager
-async def background_jobs(*, deps: Deps, expiry_sweep_seconds: float) -> AsyncIterator[None]:
-    """Every job the server runs on its own: today, recording secrets that expired (each
-    replica runs it; the sweep is safe to run concurrently)."""
-    async with periodically(
-        "record_expired_secrets",
-        lambda: record_expired_secrets(deps=deps),
-        expiry_sweep_seconds,
-    ):
+async def background_jobs(
+    *, deps: Deps, expiry_sweep_seconds: float, delivery_sweep_seconds: float = 0
+) -> AsyncIterator[None]:
+    """Every job the server runs on its own, each only if its interval is positive: recording
+    secrets that expired, and ending deliveries whose process died (each replica runs both;
+    both are safe to run concurrently)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if expiry_sweep_seconds > 0:
+            await stack.enter_async_context(
+                periodically(
+                    "record_expired_secrets",
+                    lambda: record_expired_secrets(deps=deps),
+                    expiry_sweep_seconds,
+                )
+            )
+        if delivery_sweep_seconds > 0:
+            await stack.enter_async_context(
+                periodically(
+                    "end_lapsed_deliveries",
+                    lambda: end_lapsed_deliveries(deps=deps),
+                    delivery_sweep_seconds,
+                )
+            )
         yield

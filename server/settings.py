@@ -31,6 +31,13 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number") from None
 
 
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive number of seconds")
+    return value
+
+
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -66,6 +73,10 @@ class Settings:
     max_deliveries_in_flight: int = 5
     # At shutdown, running deliveries get this long to finish before they are interrupted.
     delivery_shutdown_grace_seconds: float = 5.0
+    # A running delivery's lease (renewed every third of it by its process), and how often
+    # each replica ends deliveries whose lease lapsed (their process died); 0 disables.
+    delivery_lease_seconds: float = 15.0
+    delivery_sweep_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -98,6 +109,8 @@ class Settings:
             delivery_backoff_seconds=_float(env, "SWITCHBOARD_DELIVERY_BACKOFF", 1.0),
             max_deliveries_in_flight=_int(env, "SWITCHBOARD_MAX_DELIVERIES_IN_FLIGHT", 5),
             delivery_shutdown_grace_seconds=_float(env, "SWITCHBOARD_DELIVERY_SHUTDOWN_GRACE", 5.0),
+            delivery_lease_seconds=_positive(env, "SWITCHBOARD_DELIVERY_LEASE", 15.0),
+            delivery_sweep_seconds=_float(env, "SWITCHBOARD_DELIVERY_SWEEP_SECONDS", 5.0),
         )
 
 

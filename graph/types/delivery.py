@@ -76,7 +76,10 @@ class DeliveryStep:
     error_code: str | None = strawberry.field(
         description="Why it failed: DNS_FAILED, BLOCKED_ADDRESS, CONNECT_TIMEOUT, CONNECT_FAILED, "
         "TLS_ERROR, TIMEOUT, HTTP_STATUS, TOO_LARGE, NO_URL, REDIRECT (3xx answers are not "
-        "followed), INVALID_URL, INTERRUPTED (the server stopped), INTERNAL."
+        "followed), INVALID_URL, INTERRUPTED (the server stopped before the request went "
+        "out: nothing was sent), OUTCOME_UNKNOWN (the server stopped or died after the request "
+        "may have gone out and before its answer: the receiver may have it, so a redeliver "
+        "may be a duplicate), INTERNAL."
     )
     final: bool = strawberry.field(description="The last step: the stream ends after it.")
     status: DeliveryStatus = strawberry.field(description="The delivery's status after this step.")
