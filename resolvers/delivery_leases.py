@@ -27,8 +27,10 @@ LEASE_SECONDS = 15.0
 # A PENDING row without a lease (written before leases existed) is taken for abandoned once
 # it is this old: the longest real delivery (3 attempts of 15 s plus back-off) ends long before.
 STALE_AFTER = timedelta(minutes=10)
-# Steps after which the request may have reached the receiver.
-SENDING_KINDS = (DeliveryStepKind.CONNECTED, DeliveryStepKind.REQUEST_SENT)
+# The only step stored before an attempt can begin. Steps are stored while the network
+# goes on (server/sender.py), so a request may be out before its REQUEST_SENT step is:
+# anything stored beyond this means it may have reached the receiver.
+BEFORE_SENDING = frozenset({DeliveryStepKind.STARTED})
 OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
 INTERRUPTED = "INTERRUPTED"
 ENDED_DETAIL = {
@@ -149,7 +151,7 @@ async def end_lapsed(delivery_id: int, now: datetime) -> DeliveryStep | None:
         f'WHERE "delivery_id" = {select(delivery_id)} ORDER BY "sequence"'
     )
     steps = await select.db.execute_query_dict(sql, select.values)
-    sent = any(step["kind"] in SENDING_KINDS for step in steps)
+    sent = any(step["kind"] not in BEFORE_SENDING for step in steps)
     code = OUTCOME_UNKNOWN if sent else INTERRUPTED
     final = DeliveryStep(
         delivery_id=delivery_id,

@@ -13,7 +13,7 @@ from typing import Any
 from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
 from resolvers import reads, rows
-from resolvers.delivery_leases import ENDED_DETAIL, SENDING_KINDS, end_lapsed, lapsed_deliveries
+from resolvers.delivery_leases import ENDED_DETAIL, end_lapsed, lapsed_deliveries
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
@@ -75,7 +75,7 @@ class StepRecorder:
         self.delivery = delivery
         self.sequence = 0
         self.finished = False
-        # Whether a step stored so far says the request may have reached the receiver.
+        # Whether an attempt began: its request may have reached the receiver.
         self.may_have_sent = False
         # Called once the step saying the request went out is stored and published.
         self.on_request_sent: Callable[[], None] | None = None
@@ -96,14 +96,16 @@ class StepRecorder:
             for report in reports
         ]
         await self.deps.step_journal.write(*rows)
-        if any(row.kind in SENDING_KINDS for row in rows):
-            self.may_have_sent = True
-            self.deps.delivery_leases.may_have_sent(self.delivery.id)
         for row in rows:
             await self._publish(row)
         sent = any(row.kind is DeliveryStepKind.REQUEST_SENT for row in rows)
         if sent and self.on_request_sent is not None:
             self.on_request_sent()
+
+    def attempting(self) -> None:
+        """An attempt begins: from here its request may reach the receiver at any moment."""
+        self.may_have_sent = True
+        self.deps.delivery_leases.may_have_sent(self.delivery.id)
 
     async def finish(
         self,
@@ -240,6 +242,7 @@ async def _attempts(
         async def report(steps: list[StepReport], attempt: int = attempt) -> None:
             await recorder.steps(steps, attempt)
 
+        recorder.attempting()
         outcome = await sender.attempt(
             request, allow_private=deps.allow_private_webhooks, report=report
         )
