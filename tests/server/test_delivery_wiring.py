@@ -48,6 +48,22 @@ def test_delivery_settings_come_from_the_environment() -> None:
     assert deps.max_deliveries_in_flight == 2
 
 
+def test_lease_settings_come_from_the_environment_and_reach_the_deps() -> None:
+    defaults = Settings.from_env({KEY: "00" * 32})
+    assert (defaults.delivery_lease_seconds, defaults.delivery_sweep_seconds) == (15.0, 5.0)
+    settings = Settings.from_env(
+        {
+            KEY: "00" * 32,
+            "SWITCHBOARD_DELIVERY_LEASE": "4",
+            "SWITCHBOARD_DELIVERY_SWEEP_SECONDS": "0.5",
+        }
+    )
+    assert (settings.delivery_lease_seconds, settings.delivery_sweep_seconds) == (4.0, 0.5)
+    assert build_deps(settings).delivery_leases.lease_seconds == 4.0
+    with pytest.raises(SettingsError, match="SWITCHBOARD_DELIVERY_LEASE"):
+        Settings.from_env({KEY: "00" * 32, "SWITCHBOARD_DELIVERY_LEASE": "0"})
+
+
 def test_a_malformed_number_names_its_variable() -> None:
     with pytest.raises(SettingsError, match="SWITCHBOARD_DELIVERY_BACKOFF"):
         Settings.from_env({KEY: "00" * 32, "SWITCHBOARD_DELIVERY_BACKOFF": "x"})
