@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -262,3 +262,111 @@ async def test_readiness_reports_a_reachable_redis(db: None, settings: Settings)
         await broker.close()
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "redis": "ok"}
+
+
+class RedisProxy:
+    """Forwards a port on 127.0.0.1 to the test Redis, and can hang: while frozen it
+    accepts connections and reads, but passes nothing on either way (a Redis that stopped
+    answering mid-connection, as a stalled host or a full network buffer makes it)."""
+
+    def __init__(self, target: str) -> None:
+        parsed = target.removeprefix("redis://").split("/", 1)
+        host, _, port = parsed[0].rpartition(":")
+        self.target = (host or "127.0.0.1", int(port or 6379))
+        self.database = parsed[1] if len(parsed) > 1 else "0"
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> RedisProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"redis://127.0.0.1:{port}/{self.database}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.flowing.set()
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        pumps = [
+            asyncio.create_task(self._pump(reader, up_writer)),
+            asyncio.create_task(self._pump(up_reader, writer)),
+        ]
+        self._tasks.update(pumps)
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pump in pumps:
+                pump.cancel()
+                self._tasks.discard(pump)
+            writer.close()
+            up_writer.close()
+
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await source.read(65536):
+                await self.flowing.wait()
+                sink.write(data)
+                await sink.drain()
+
+
+async def until(condition: Callable[[], bool], within: float = 15.0) -> None:
+    for _ in range(int(within / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not true within {within:g} s")
+
+
+@needs_redis
+async def test_a_redis_that_hangs_mid_connection_is_left_and_rejoined(
+    db: None, settings: Settings, seeded: Seeded
+) -> None:
+    assert REDIS_URL is not None
+    key = to_global_id("ApiKey", seeded.api_key_id)
+    async with RedisProxy(REDIS_URL) as proxy:
+        broker = RedisBroker(proxy.url, prefix=unique_prefix(), keepalive_seconds=1)
+        app = instance(settings, broker)
+        app.state.migrations_applied = True
+        try:
+            async with (
+                live_server(app) as base,
+                graphql_ws(base) as ws,
+                httpx.AsyncClient(base_url=base) as http,
+            ):
+                assert (await ws.init({"Authorization": seeded.basic}))["type"] == "connection_ack"
+                op_id = await ws.subscribe(KIND_SUBSCRIPTION, {"id": key})
+                await wait_local(broker, settings_channel(seeded.api_key_id), 1)
+                await until(lambda: broker.connected)
+
+                proxy.flowing.clear()
+                took, payload = await edit(http, seeded, "https://example.com/while-hung")
+                assert payload["userErrors"] == []
+                hung_ready = await http.get("/readyz")
+                # The silent pub/sub connection is given up (PING unanswered).
+                await until(lambda: not broker.connected)
+
+                proxy.flowing.set()
+                kinds = []
+                while "EVENTS_MAY_BE_MISSED" not in kinds:
+                    change = (await next_payload(ws, op_id))["data"]["settingsChanged"]
+                    kinds.append(change["kind"])
+                _, payload = await edit(http, seeded, "https://example.com/after-hang")
+                assert payload["userErrors"] == []
+                change = (await next_payload(ws, op_id))["data"]["settingsChanged"]
+                while change["kind"] != "CHANGED":
+                    change = (await next_payload(ws, op_id))["data"]["settingsChanged"]
+                ready = await http.get("/readyz")
+        finally:
+            await broker.close()
+    assert took < 2.5, took
+    assert hung_ready.status_code == 503 and ready.status_code == 200
+    assert broker.reconnects >= 1
