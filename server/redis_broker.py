@@ -57,7 +57,11 @@ class _Subscriber:
 
     def put(self, message: dict[str, Any]) -> None:
         if self.queue.full():
-            self.queue.get_nowait()
+            # Too far behind to keep everything: what is waiting is dropped and the reader
+            # told so, rather than losing events without a word.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(EVENTS_MAY_BE_MISSED)
         self.queue.put_nowait(message)
 
 
@@ -255,7 +259,13 @@ class RedisBroker:
         if names:
             await self._send_subscribe(names)
         awaiting_pong = False
+        read = 0
         while True:
+            read += 1
+            if read % 100 == 0:
+                # A burst already buffered would otherwise be read without a pause, and
+                # streams get no turn to take their events before their queues fill up.
+                await asyncio.sleep(0)
             response = await link.read_response(timeout=self.keepalive)
             if response is None:
                 if awaiting_pong:

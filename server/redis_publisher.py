@@ -32,6 +32,7 @@ BATCH_LIMIT = 500
 GIVE_UP_SECONDS = 10.0
 RETRY_FIRST_SECONDS = 0.1
 RETRY_MAX_SECONDS = 2.0
+QUEUE_FULL = f"more than {QUEUE_LIMIT} were waiting for Redis"
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,17 @@ class Publisher:
         self._idle.set()
         self.dropped = 0
         self.sent = 0
+        self._unreported = 0
+        self._reported_at = -1.0
+        # How many events at the head of the queue are being sent right now.
+        self._in_flight = 0
 
     def publish(self, channel: str, data: str) -> None:
         """Queue one event; never waits."""
         if len(self._queue) >= QUEUE_LIMIT:
-            self._queue.popleft()
-            self._note_dropped(1, "the queue is full")
+            # The oldest event not in the batch being sent (that batch is popped after).
+            del self._queue[min(self._in_flight, len(self._queue) - 1)]
+            self._note_dropped(1, QUEUE_FULL)
         self._queue.append(_Event(channel, data, time.monotonic()))
         self._idle.clear()
         self._wake.set()
@@ -96,19 +102,31 @@ class Publisher:
                 await self._wake.wait()
                 continue
             batch = [self._queue[i] for i in range(min(BATCH_LIMIT, len(self._queue)))]
+            self._in_flight = len(batch)
             try:
                 await self._send(batch)
             except (RedisError, OSError) as error:
+                self._in_flight = 0
                 log.warning("could not publish %d events (%s); retrying", len(batch), error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 self._give_up_old()
                 continue
+            except Exception:
+                # Not Redis being away: retrying would fail the same way forever.
+                log.exception("could not publish %d events; dropped", len(batch))
+                self._pop_batch(len(batch))
+                self.dropped += len(batch)
+                continue
             delay = RETRY_FIRST_SECONDS
             self.sent += len(batch)
-            for _ in batch:
-                # Events queued meanwhile stay behind the batch, so order is kept.
-                self._queue.popleft()
+            # Events queued meanwhile stay behind the batch, so order is kept.
+            self._pop_batch(len(batch))
+
+    def _pop_batch(self, size: int) -> None:
+        for _ in range(size):
+            self._queue.popleft()
+        self._in_flight = 0
 
     async def _send(self, batch: list[_Event]) -> None:
         async with self._client.pipeline(transaction=False) as pipe:
@@ -127,4 +145,9 @@ class Publisher:
 
     def _note_dropped(self, count: int, why: str) -> None:
         self.dropped += count
-        log.warning("could not publish %d events: %s", count, why)
+        self._unreported += count
+        now = time.monotonic()
+        # A full queue drops one event per publish: say so once a second, not every time.
+        if now - self._reported_at >= 1.0 or why != QUEUE_FULL:
+            log.warning("could not publish %d events: %s", self._unreported, why)
+            self._unreported, self._reported_at = 0, now

@@ -4,6 +4,7 @@ in-process broker), and a change made through one reaches a subscriber of the ot
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import socket
 from typing import Any
@@ -13,11 +14,12 @@ import pytest
 import redis.asyncio as redis
 
 from graph.relay import to_global_id
-from resolvers.deps import Deps
+from resolvers.deps import Deps, is_events_missed
 from resolvers.events import settings_channel
 from server.app import create_app
 from server.broker import InProcessBroker
 from server.redis_broker import RedisBroker
+from server.redis_publisher import QUEUE_LIMIT
 from server.settings import Settings
 from signing.crypto import SecretBox
 from tests.brokers import REDIS_URL, redis_broker, two_replicas_brokers, unique_prefix
@@ -154,3 +156,39 @@ async def test_the_app_closes_the_broker_it_built_and_only_that_one(settings: Se
             remaining.append(await broker.subscribers("settings:1"))
     # Closing forgets every subscriber; a broker the caller brought is left running.
     assert remaining == [0, 1]
+
+
+@needs_redis
+async def test_a_burst_of_events_arrives_whole_and_in_order() -> None:
+    async with redis_broker() as broker, broker.subscribe("delivery:9") as stream:
+
+        async def burst() -> None:
+            for n in range(3000):
+                await broker.publish("delivery:9", {"n": n})
+                if n % 100 == 0:
+                    await asyncio.sleep(0)  # a subscriber reads as a real one would
+
+        publishing = asyncio.create_task(burst())
+        received: list[int | None] = []
+        while not received or received[-1] != 2999:
+            message = await asyncio.wait_for(anext(stream), 10)
+            received.append(None if is_events_missed(message) else message["n"])
+        await publishing
+    # In order; and if this reader fell too far behind, every gap is announced.
+    numbers = [n for n in received if n is not None]
+    assert numbers == sorted(numbers) and received[0] in (0, None)
+    for before, after in itertools.pairwise(received):
+        if before is not None and after is not None:
+            assert after == before + 1, (before, after)
+
+
+async def test_events_waiting_for_an_absent_redis_are_bounded() -> None:
+    broker = RedisBroker(f"redis://127.0.0.1:{closed_loopback_port()}/0", prefix=unique_prefix())
+    try:
+        for n in range(QUEUE_LIMIT + 50):
+            await broker.publish("settings:1", {"n": n})
+        publisher = broker._publisher
+        assert publisher is not None
+        assert publisher.queued <= QUEUE_LIMIT and publisher.dropped >= 50
+    finally:
+        await broker.close()
