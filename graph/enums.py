@@ -163,7 +163,13 @@ class DeliveryErrorCode(Enum):
     )
     TOO_LARGE = strawberry.enum_value("TOO_LARGE", description="The answer was too large.")
     INTERRUPTED = strawberry.enum_value(
-        "INTERRUPTED", description="The server stopped before the delivery finished."
+        "INTERRUPTED",
+        description="The server stopped before the request went out: nothing was sent.",
+    )
+    OUTCOME_UNKNOWN = strawberry.enum_value(
+        "OUTCOME_UNKNOWN",
+        description="The server stopped or died after the request may have gone out and "
+        "before its answer: the receiver may have it, so a redeliver may be a duplicate.",
     )
     INTERNAL = strawberry.enum_value("INTERNAL", description="An unexpected server failure.")
 

@@ -35,10 +35,16 @@ class TestDelivery(Model):
     # finds this delivery instead of sending a second webhook. Unique per API key in the
     # database, so two replicas racing on one key still start one delivery.
     idempotency_key = fields.CharField(max_length=255, null=True)
+    # The process running a PENDING delivery renews this lease every few seconds; once it
+    # lapses (the process died) any replica ends the delivery. Null on rows older than
+    # leases and on finished deliveries.
+    owner = fields.CharField(max_length=64, null=True)
+    lease_expires_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "test_delivery"
         unique_together = (("api_key", "idempotency_key"),)
+        indexes = (("status", "lease_expires_at"),)
 
 
 class DeliveryStep(Model):

@@ -17,13 +17,9 @@ from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus, MessagesChannel, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads, rows
-from resolvers.delivery_run import (
-    STALE_AFTER,
-    close_if_abandoned,
-    run_delivery,
-    step_from_message,
-)
-from resolvers.deps import Deps
+from resolvers.delivery_leases import STALE_AFTER
+from resolvers.delivery_run import close_if_abandoned, run_delivery, step_from_message
+from resolvers.deps import Deps, is_events_missed
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
 from resolvers.events import delivery_channel
@@ -33,7 +29,7 @@ from signing.urls import UrlRuleError, check_webhook_url
 
 PENDING_COLUMNS = (
     '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "channel", "url", '
-    '"status", "created_at", "idempotency_key")'
+    '"status", "created_at", "idempotency_key", "owner", "lease_expires_at")'
 )
 # How long an idempotency key names its delivery; after that the same key starts a new one.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -322,14 +318,19 @@ async def _create_pending(
             DeliveryStatus.PENDING.value,
             delivery.created_at,
             idempotency_key,
+            deps.delivery_leases.owner,
+            deps.delivery_leases.expiry(delivery.created_at),
         ]
     )
-    # A row a dead process left PENDING must not hold the limit forever. Placeholders only:
-    # no value is spliced into the statement.
+    # A row a dead process left PENDING must not hold the limit: once its lease lapsed it
+    # no longer counts (a sweeper ends it soon after). Placeholders only: no value is
+    # spliced into the statement.
+    now = delivery.created_at
     in_flight = (
         f'SELECT COUNT(*) FROM "test_delivery" WHERE "account_id" = {insert(key.account_id)} '  # noqa: S608
         f'AND "status" = {insert(DeliveryStatus.PENDING.value)} '
-        f'AND "created_at" >= {insert(delivery.created_at - STALE_AFTER)}'
+        f'AND ("lease_expires_at" >= {insert(now)} OR ("lease_expires_at" IS NULL '
+        f'AND "created_at" >= {insert(now - STALE_AFTER)}))'
     )
     sql = (
         f"INSERT INTO {PENDING_COLUMNS} SELECT {values} "
@@ -385,8 +386,11 @@ async def _follow(
                     if not done:
                         await close_if_abandoned(deps=deps, delivery_id=delivery_id)
                         break
-                    step = step_from_message(waiting.result())
+                    message = waiting.result()
                     waiting = None
+                    if is_events_missed(message):
+                        break  # the broker may have lost steps: the store has them all
+                    step = step_from_message(message)
                     if step.sequence <= seen:
                         continue
                     if step.sequence > seen + 1:

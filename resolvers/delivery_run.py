@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
-from models.deliveries import DeliveryStep as StoredStep
 from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
 from resolvers import reads, rows
+from resolvers.delivery_leases import ENDED_DETAIL, end_lapsed, lapsed_deliveries
 from resolvers.deps import Deps
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.events import delivery_channel
@@ -33,9 +30,6 @@ log = logging.getLogger("switchboard.deliveries")
 SAMPLE_HANDSET = "447700900999"
 SAMPLE_ACCOUNT_NUMBER = "447700900000"
 RETRIED_FAILURES = frozenset({FailureCode.CONNECT_FAILED, FailureCode.CONNECT_TIMEOUT})
-# A PENDING delivery older than this was left by a process that died mid-delivery: the
-# longest real one (3 attempts of 15 s plus back-off) ends long before.
-STALE_AFTER = timedelta(minutes=10)
 
 
 def step_message(step: DeliveryStep) -> dict[str, Any]:
@@ -82,6 +76,8 @@ class StepRecorder:
         self.delivery = delivery
         self.sequence = 0
         self.finished = False
+        # Whether an attempt began: its request may have reached the receiver.
+        self.may_have_sent = False
         # Called once the step saying the request went out is stored and published.
         self.on_request_sent: Callable[[], None] | None = None
 
@@ -110,6 +106,11 @@ class StepRecorder:
         sent = any(row.kind is DeliveryStepKind.REQUEST_SENT for row in rows)
         if sent and self.on_request_sent is not None:
             self.on_request_sent()
+
+    def attempting(self) -> None:
+        """An attempt begins: from here its request may reach the receiver at any moment."""
+        self.may_have_sent = True
+        self.deps.delivery_leases.may_have_sent(self.delivery.id)
 
     async def finish(
         self,
@@ -154,25 +155,21 @@ class StepRecorder:
         }
 
     async def _publish(self, row: DeliveryStep) -> None:
-        try:
-            await self.deps.broker.publish(delivery_channel(self.delivery.id), step_message(row))
-        except Exception:
-            # The step is stored; a follower that missed it live reads it on its next replay.
-            log.warning("could not publish step %s of delivery %s", row.sequence, row.delivery_id)
+        await publish_step(self.deps, row)
 
 
 async def run_delivery(*, deps: Deps, delivery: TestDelivery) -> None:
     """Carry a PENDING delivery to its end; interrupted or broken, it still ends FAILED."""
     recorder = StepRecorder(deps, delivery)
     try:
-        await _deliver(deps, delivery, recorder)
+        with deps.delivery_leases.held(delivery.id, deps.clock):
+            await _deliver(deps, delivery, recorder)
     except asyncio.CancelledError:
         if not recorder.finished:
-            await recorder.finish(
-                DeliveryStatus.FAILED,
-                "The server stopped before this delivery finished; redeliver it to try again.",
-                error_code=FailureCode.INTERRUPTED,
-            )
+            # Said apart, so a redeliver after OUTCOME_UNKNOWN is never a blind duplicate.
+            sent = recorder.may_have_sent
+            code = FailureCode.OUTCOME_UNKNOWN if sent else FailureCode.INTERRUPTED
+            await recorder.finish(DeliveryStatus.FAILED, ENDED_DETAIL[code], error_code=code)
         raise
     except Exception:
         log.exception("test delivery %s broke", delivery.id)
@@ -185,24 +182,33 @@ async def run_delivery(*, deps: Deps, delivery: TestDelivery) -> None:
 
 
 async def close_if_abandoned(*, deps: Deps, delivery_id: int) -> bool:
-    """End a delivery whose process died mid-way with a final INTERRUPTED step, so nobody
-    follows it forever; False if it is finished or may still be running."""
-    delivery = await TestDelivery.get(id=delivery_id)
-    if delivery.status is not DeliveryStatus.PENDING:
+    """End a delivery whose lease lapsed (its process died mid-way) with its final step,
+    so nobody follows it forever; False if it is finished or still held."""
+    final = await end_lapsed(delivery_id, deps.clock())
+    if final is None:
         return False
-    if delivery.created_at > deps.clock() - STALE_AFTER:
-        return False
-    last = await StoredStep.filter(delivery_id=delivery_id).order_by("-sequence").first()
-    recorder = StepRecorder(deps, delivery)
-    recorder.sequence = last.sequence if last else 0
-    # Another follower may close it first: the unique sequence refuses the second copy.
-    with contextlib.suppress(IntegrityError):
-        await recorder.finish(
-            DeliveryStatus.FAILED,
-            "The server running this delivery stopped before it finished; redeliver it.",
-            error_code=FailureCode.INTERRUPTED,
-        )
+    await publish_step(deps, final)
     return True
+
+
+async def end_lapsed_deliveries(*, deps: Deps) -> int:
+    """End every delivery whose lease lapsed (its process died), on any replica; how many
+    this call ended (another replica running the same sweep ends the others)."""
+    ended = 0
+    for delivery_id in await lapsed_deliveries(deps.clock()):
+        if await close_if_abandoned(deps=deps, delivery_id=delivery_id):
+            ended += 1
+    if ended:
+        log.warning("ended %d test deliveries whose server stopped running them", ended)
+    return ended
+
+
+async def publish_step(deps: Deps, row: DeliveryStep) -> None:
+    try:
+        await deps.broker.publish(delivery_channel(row.delivery_id), step_message(row))
+    except Exception:
+        # The step is stored; a follower that missed it live reads it on its next replay.
+        log.warning("could not publish step %s of delivery %s", row.sequence, row.delivery_id)
 
 
 async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -> None:
@@ -243,6 +249,7 @@ async def _attempts(
         async def report(steps: list[StepReport], attempt: int = attempt) -> None:
             await recorder.steps(steps, attempt)
 
+        recorder.attempting()
         outcome = await sender.attempt(
             request, allow_private=deps.allow_private_webhooks, report=report
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from resolvers.delivery_leases import DeliveryLeases
 from resolvers.ratelimit import CredentialLimits
 from resolvers.step_journal import StepJournal
 from resolvers.webhook_sender import TaskRunner, WebhookSender
@@ -20,8 +21,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# What a broker yields to a subscriber in place of events it may have lost (its connection
+# to the other replicas dropped and came back): whatever the stream shows must be read
+# afresh. A message of its own kind, so no event can be mistaken for it.
+EVENTS_MAY_BE_MISSED: dict[str, Any] = {"$eventsMayBeMissed": True}
+
+
+def is_events_missed(message: dict[str, Any]) -> bool:
+    return message.get("$eventsMayBeMissed") is True
+
+
 class EventBroker(Protocol):
-    """Carries events between subscribers, in this process or across replicas."""
+    """Carries events between subscribers, in this process or across replicas; a
+    subscription may yield EVENTS_MAY_BE_MISSED after a gap."""
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
@@ -103,3 +115,4 @@ class Deps:
     delivery_admission: Admission = field(default_factory=Admission)
     # Told (event, status, error code) of every finished test delivery: the server counts them.
     on_delivery_finished: Callable[[str, str, str | None], None] | None = None
+    delivery_leases: DeliveryLeases = field(default_factory=DeliveryLeases)

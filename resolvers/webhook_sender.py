@@ -25,6 +25,8 @@ class FailureCode:
     REDIRECT = "REDIRECT"
     TOO_LARGE = "TOO_LARGE"
     INTERRUPTED = "INTERRUPTED"
+    # The server stopped (or died) after the request may have gone out, before its answer.
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
     INTERNAL = "INTERNAL"
 
 

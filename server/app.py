@@ -15,6 +15,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from graph.schema import build_schema
 from models.config import tortoise_config
+from resolvers.delivery_leases import DeliveryLeases
 from resolvers.deps import Deps, EventBroker
 from server.auth import AuthMiddleware
 from server.background import background_jobs
@@ -68,6 +69,7 @@ def build_deps(settings: Settings) -> Deps:
         delivery_backoff_seconds=settings.delivery_backoff_seconds,
         max_deliveries_in_flight=settings.max_deliveries_in_flight,
         on_delivery_finished=delivery_finished if settings.metrics else None,
+        delivery_leases=DeliveryLeases(lease_seconds=settings.delivery_lease_seconds),
     )
     if settings.redis_url:
         # With Redis, every replica counts the same failed logins and reveals.
@@ -89,6 +91,9 @@ def _lifespan(
     """The database connection, the broker and the background jobs, while the app runs."""
 
     async def stop_deliveries() -> None:
+        # No request goes out after shutdown begins; one already out gets the grace period
+        # for its answer, then ends OUTCOME_UNKNOWN rather than a blind INTERRUPTED.
+        deps.delivery_leases.stop_unsent()
         if isinstance(deps.delivery_tasks, BackgroundTasks):
             await deps.delivery_tasks.close(settings.delivery_shutdown_grace_seconds)
         # A delivery cancelled while its step was being written leaves the write to finish.
@@ -112,6 +117,7 @@ def _lifespan(
                     deps=deps,
                     expiry_sweep_seconds=settings.expiry_sweep_seconds,
                     retention=settings.delivery_retention,
+                    delivery_sweep_seconds=settings.delivery_sweep_seconds,
                 )
                 await stack.enter_async_context(jobs)
             if init_database and settings.metrics:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from resolvers.credentials import record_expired_secrets
 from resolvers.delivery_retention import DeliveryRetention, prune_deliveries
+from resolvers.delivery_run import end_lapsed_deliveries
 from resolvers.deps import Deps
 from resolvers.sessions import prune_revoked_sessions
 
@@ -51,11 +52,13 @@ async def background_jobs(
     deps: Deps,
     expiry_sweep_seconds: float,
     retention: DeliveryRetention | None = None,
+    delivery_sweep_seconds: float = 0,
 ) -> AsyncIterator[None]:
     """Every job the server runs on its own: recording secrets that expired, pruning test
-    deliveries past the retention policy, and forgetting revoked sessions once they have
-    expired anyway. Each replica runs them; all are safe to run concurrently. An interval of
-    0 leaves the expiry sweep or the retention sweep off."""
+    deliveries past the retention policy, ending deliveries whose process died, and
+    forgetting revoked sessions once they have expired anyway. Each replica runs them; all
+    are safe to run concurrently. An interval of 0 leaves that sweep off (revoked sessions
+    are always pruned)."""
     async with contextlib.AsyncExitStack() as stack:
         if expiry_sweep_seconds > 0:
             await stack.enter_async_context(
@@ -80,4 +83,12 @@ async def background_jobs(
                 max(expiry_sweep_seconds, 60.0),
             )
         )
+        if delivery_sweep_seconds > 0:
+            await stack.enter_async_context(
+                periodically(
+                    "end_lapsed_deliveries",
+                    lambda: end_lapsed_deliveries(deps=deps),
+                    delivery_sweep_seconds,
+                )
+            )
         yield

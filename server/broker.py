@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-# A subscriber that falls this far behind loses its oldest events rather than holding memory.
+from resolvers.deps import EVENTS_MAY_BE_MISSED
+
+# A subscriber that falls this far behind loses the events waiting for it, rather than
+# holding memory, and is told so (EVENTS_MAY_BE_MISSED).
 QUEUE_LIMIT = 1000
 
 
@@ -19,7 +22,9 @@ class InProcessBroker:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         for queue in list(self._queues.get(channel, ())):
             if queue.full():
-                queue.get_nowait()
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(EVENTS_MAY_BE_MISSED)
             queue.put_nowait(message)
 
     @asynccontextmanager

@@ -190,11 +190,9 @@ def delivery_finished(event: str, outcome: str, error_code: str | None) -> None:
     test_deliveries.get(event, outcome, error_code or "none").inc()
 
 
-def count_redis_connections(client: Any) -> None:
-    """Counts every connection `client`'s pool opens, and every failed attempt: a Redis that
-    restarts or drops connections shows as a rising rate."""
-    pool = client.connection_pool
-    base = pool.connection_class
+def counted_connection_class(base: Any) -> Any:
+    """`base` (a redis-py connection class) counting every connection it opens and every
+    failed attempt: a Redis that restarts or drops connections shows as a rising rate."""
 
     class CountedConnection(base):  # type: ignore[misc,valid-type]
         async def _connect(self) -> None:
@@ -205,4 +203,10 @@ def count_redis_connections(client: Any) -> None:
                 raise
             REDIS_CONNECTIONS.inc()
 
-    pool.connection_class = CountedConnection
+    return CountedConnection
+
+
+def count_redis_connections(client: Any) -> None:
+    """Counts every connection `client`'s pool opens, and every failed attempt."""
+    pool = client.connection_pool
+    pool.connection_class = counted_connection_class(pool.connection_class)

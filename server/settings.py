@@ -148,6 +148,11 @@ class Settings:
     # Test deliveries kept: the newest `per_key` finished ones per key, none past the age.
     delivery_retention: DeliveryRetention = field(default_factory=DeliveryRetention)
 
+    # A running delivery's lease (renewed every third of it by its process), and how often
+    # each replica ends deliveries whose lease lapsed (their process died); 0 disables.
+    delivery_lease_seconds: float = 15.0
+    delivery_sweep_seconds: float = 5.0
+
     def __post_init__(self) -> None:
         # One normalised list, for the CORS middleware and the WebSocket origin check alike.
         origins = tuple(dict.fromkeys(normalised_origin(o) for o in self.cors_origins))
@@ -209,6 +214,8 @@ class Settings:
             metrics_operations=_names(env.get("SWITCHBOARD_METRICS_OPERATIONS", "")),
             metrics_pool_interval_seconds=_float(env, "SWITCHBOARD_METRICS_POOL_INTERVAL", 5.0),
             tracing=_tracing_requested(env),
+            delivery_lease_seconds=_positive(env, "SWITCHBOARD_DELIVERY_LEASE", 15.0),
+            delivery_sweep_seconds=_float(env, "SWITCHBOARD_DELIVERY_SWEEP_SECONDS", 5.0),
         )
 
 

@@ -30,7 +30,11 @@ SOCKET_CREDENTIALS = (
 class SettingsSubscriptions:
     @strawberry.subscription(
         description="Every change of this key's settings, whichever server replica made it. "
-        "A key the caller cannot see ends the stream with a NOT_FOUND error. " + SOCKET_CREDENTIALS
+        "A key the caller cannot see ends the stream with a NOT_FOUND error. If the server "
+        "loses its connection to the other replicas (Redis), the stream stays open and, once "
+        "the connection is back, sends one event with kind EVENTS_MAY_BE_MISSED: changes "
+        "made meanwhile may not have been announced, so refetch what you show. "
+        + SOCKET_CREDENTIALS
     )
     async def settings_changed(
         self,

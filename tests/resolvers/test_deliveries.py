@@ -15,7 +15,7 @@ from models import deliveries as stored
 from models.account import Account
 from models.enums import DeliveryStatus, WebhookEvent
 from resolvers import deliveries, provisioning
-from resolvers.delivery_run import STALE_AFTER, judge
+from resolvers.delivery_run import judge
 from resolvers.deps import Admission
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import delivery_channel
@@ -68,9 +68,9 @@ async def test_pending_deliveries_count_until_they_are_stale(delivery_env: MakeE
     with pytest.raises(DomainError) as refused:
         await start()
     assert refused.value.code is ErrorCode.RATE_LIMITED
-    # A row left PENDING by a process that died long ago no longer holds the limit.
-    long_ago = env.deps.clock() - STALE_AFTER - timedelta(seconds=1)
-    await stored.TestDelivery.filter(id=first.id).update(created_at=long_ago)
+    # A row left PENDING by a process that died (its lease lapsed) no longer holds the limit.
+    lapsed = env.deps.clock() - timedelta(seconds=1)
+    await stored.TestDelivery.filter(id=first.id).update(lease_expires_at=lapsed)
     await start()
     # Finished deliveries never count.
     await stored.TestDelivery.filter(account_id=seeded.account_id).update(
@@ -188,8 +188,8 @@ async def test_following_a_delivery_whose_process_died_ends_it_interrupted(
     )
     first = await anext(steps)
     assert first.sequence == 1
-    long_ago = env.deps.clock() - STALE_AFTER - timedelta(seconds=1)
-    await stored.TestDelivery.filter(id=delivery.id).update(created_at=long_ago)
+    lapsed = env.deps.clock() - timedelta(seconds=1)
+    await stored.TestDelivery.filter(id=delivery.id).update(lease_expires_at=lapsed)
     final = await anext(steps)
     assert (final.sequence, final.error_code, final.final) == (2, "INTERRUPTED", True)
     with pytest.raises(StopAsyncIteration):
