@@ -3,6 +3,7 @@
 // number puts its msisdn in the payload and, for inbound events, sends to that number's own
 // inbound webhook when it has one. Numbers come from the account (as "Your numbers" reads
 // them), kept to the selected key's: a number of another key would be refused.
+import { useEffect } from "react";
 import { graphql, useFragment } from "react-relay";
 import type { TestTarget_account$key } from "./__generated__/TestTarget_account.graphql";
 import type { MessagesChannel, WebhookEvent } from "./__generated__/SendTestWebhookStartMutation.graphql";
@@ -41,6 +42,10 @@ interface Props {
 export function TestTarget({ account, apiKeyId, event, channel, numberId, readOnly, onChannel, onNumber }: Props) {
   const { numbers } = useFragment(fragment, account);
   const keyNumbers = numbers.edges.map((e) => e.node).filter((n) => n.apiKey?.id === apiKeyId);
+  // Another key selected, or the number moved off this key: the pick no longer applies, and
+  // sending it would be refused, so fall back to the key's webhook.
+  const stale = numberId !== "" && !keyNumbers.some((n) => n.id === numberId);
+  useEffect(() => { if (stale) onNumber(""); }, [stale, onNumber]);
   return (
     <>
       {hasChannel(event) && (
