@@ -24,6 +24,7 @@ const query = graphql`
         name
         ...KeySelector_account
         ...YourNumbers_account
+        ...TestTarget_account
         ...Compliance_account
         ...AuditLog_account
       }
@@ -79,7 +80,7 @@ export function SettingsPage({ session, onSignOut }: { session: Session; onSignO
             <MessagesWebhooks apiKey={apiKey} readOnly={readOnly} />
             <YourNumbers account={viewer.account} readOnly={readOnly} />
             <SignedWebhooks apiKey={apiKey} readOnly={readOnly} />
-            <SendTestWebhook apiKey={apiKey} readOnly={readOnly} />
+            <SendTestWebhook apiKey={apiKey} account={viewer.account} readOnly={readOnly} />
           </>
         ) : (
           <p role="alert">API key {selectedKey} is not one this session may see.</p>

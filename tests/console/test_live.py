@@ -116,5 +116,6 @@ def test_a_viewer_sees_the_page_read_only(context, account):
         expect(section(page, heading).get_by_role("button", name=name, exact=True)).to_be_disabled()
     expect(section(page, "Signed Webhooks").get_by_label("Signature method")).to_be_disabled()
     expect(section(page, "API keys").get_by_label("Nickname")).to_be_disabled()
+    expect(section(page, "Send test webhook").get_by_label("Number", exact=True)).to_be_disabled()
     # Read-only still reads: the masked secret and the audit log are there.
     expect(section(page, "Audit log").get_by_role("row")).not_to_have_count(0)

@@ -6,10 +6,14 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { graphql, useMutation, useRefetchableFragment, useRelayEnvironment } from "react-relay";
 import { requestSubscription, type Disposable, type RecordSourceSelectorProxy } from "relay-runtime";
 import type { SendTestWebhook_apiKey$key } from "./__generated__/SendTestWebhook_apiKey.graphql";
-import type { SendTestWebhookStartMutation, WebhookEvent } from "./__generated__/SendTestWebhookStartMutation.graphql";
+import type {
+  MessagesChannel, SendTestWebhookStartMutation, WebhookEvent,
+} from "./__generated__/SendTestWebhookStartMutation.graphql";
+import type { TestTarget_account$key } from "./__generated__/TestTarget_account.graphql";
 import type { SendTestWebhookFollowSubscription } from "./__generated__/SendTestWebhookFollowSubscription.graphql";
 import type { SendTestWebhookRedeliverMutation } from "./__generated__/SendTestWebhookRedeliverMutation.graphql";
 import { Timeline } from "./Timeline";
+import { TestTarget, hasChannel } from "./TestTarget";
 import { FieldErrors, type UserErrorData } from "../common/UserErrors";
 import { EarlierDeliveries } from "./EarlierDeliveries";
 import { countOneMore } from "../common/connections";
@@ -78,10 +82,18 @@ const EVENTS: [WebhookEvent, string][] = [
   ["INBOUND_MESSAGE", "Inbound message"],
 ];
 
-export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_apiKey$key; readOnly: boolean }) {
+interface Props {
+  apiKey: SendTestWebhook_apiKey$key;
+  account: TestTarget_account$key;
+  readOnly: boolean;
+}
+
+export function SendTestWebhook({ apiKey, account, readOnly }: Props) {
   const [data] = useRefetchableFragment(fragment, apiKey);
   const environment = useRelayEnvironment();
   const [event, setEvent] = useState<WebhookEvent>("DELIVERY_RECEIPT");
+  const [channel, setChannel] = useState<MessagesChannel>("SMS");
+  const [numberId, setNumberId] = useState("");
   const [url, setUrl] = useState("");
   const [followingId, setFollowingId] = useState<string | null>(null);
   const [errors, setErrors] = useState<readonly UserErrorData[]>([]);
@@ -108,7 +120,12 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
     setErrors([]);
     start({
       variables: {
-        input: { apiKeyId: data.id, event, url: url.trim() || null, idempotencyKey: crypto.randomUUID() },
+        input: {
+          apiKeyId: data.id, event, url: url.trim() || null, idempotencyKey: crypto.randomUUID(),
+          // SMS API events have no channel: a choice kept from a Messages event is not sent.
+          channel: hasChannel(event) ? channel : "SMS",
+          numberId: numberId || null,
+        },
         connections,
       },
       updater: (store, response) => {
@@ -148,6 +165,8 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
           onChange={(e) => setEvent(e.target.value as WebhookEvent)}>
           {EVENTS.map(([value, text]) => <option key={value} value={value}>{text}</option>)}
         </select>
+        <TestTarget account={account} apiKeyId={data.id} event={event} channel={channel}
+          numberId={numberId} readOnly={readOnly} onChannel={setChannel} onNumber={setNumberId} />
         <label htmlFor="test-url">Send to URL (optional)</label>
         <input id="test-url" type="url" value={url} disabled={readOnly} spellCheck={false}
           placeholder="The configured webhook" onChange={(e) => setUrl(e.target.value)}
@@ -157,6 +176,8 @@ export function SendTestWebhook({ apiKey, readOnly }: { apiKey: SendTestWebhook_
       <FieldErrors errors={errors} field="url" id="test-url-errors" />
       <FieldErrors errors={errors} field={null} />
       <FieldErrors errors={errors} field="deliveryId" />
+      <FieldErrors errors={errors} field="channel" id="test-channel-errors" />
+      <FieldErrors errors={errors} field="numberId" id="test-number-errors" />
       {shown && <Timeline delivery={shown} />}
       <EarlierDeliveries deliveries={edges.map((e) => e.node)} total={data.testDeliveries.totalCount}
         readOnly={readOnly || redelivering} onFollow={follow} onRedeliver={resend} />
