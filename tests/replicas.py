@@ -61,18 +61,27 @@ def base_env(database: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def cli(env: dict[str, str], *args: str) -> str:
+def run_cli(
+    env: dict[str, str], *args: str, ok: bool = True, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`switchboard <args>` as an operator runs it: a separate process; with `ok`, one that
+    must succeed."""
     result = subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    return run_cli(env, *args).stdout
 
 
 def seed(env: dict[str, str]) -> dict[str, Any]:
