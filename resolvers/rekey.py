@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.credentials import ApiSecret
@@ -37,6 +38,22 @@ class TableProgress:
 Report = Callable[[dict[str, Any]], None]
 
 
+async def _batches(
+    model: type[Model], batch_size: int, *fields: str
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """`model`'s rows (`id` and `fields`) in id order, a batch at a time; the next batch is
+    read only once the caller is done with the last, so rows may change in between."""
+    last = 0
+    while (
+        rows := await model.filter(id__gt=last)
+        .order_by("id")
+        .limit(batch_size)
+        .values("id", *fields)
+    ):
+        last = rows[-1]["id"]
+        yield rows
+
+
 async def rekey(*, deps: Deps, report: Report, batch_size: int = DEFAULT_BATCH) -> bool:
     """Move every stored secret to the active key and current format; True if none failed.
 
@@ -56,14 +73,7 @@ async def rekey(*, deps: Deps, report: Report, batch_size: int = DEFAULT_BATCH) 
 async def _rekey_api_secrets(
     deps: Deps, progress: TableProgress, report: Report, batch_size: int
 ) -> None:
-    last = 0
-    while (
-        rows := await ApiSecret.filter(id__gt=last)
-        .order_by("id")
-        .limit(batch_size)
-        .values("id", "ciphertext", "digest", "api_key__key")
-    ):
-        last = rows[-1]["id"]
+    async for rows in _batches(ApiSecret, batch_size, "ciphertext", "digest", "api_key__key"):
         async with in_transaction():
             for row in rows:
                 progress.scanned += 1
@@ -95,14 +105,9 @@ async def _rekey_api_secrets(
 async def _rekey_signature_secrets(
     deps: Deps, progress: TableProgress, report: Report, batch_size: int
 ) -> None:
-    last = 0
-    while (
-        rows := await SignatureConfig.filter(id__gt=last)
-        .order_by("id")
-        .limit(batch_size)
-        .values("id", "api_key_id", "secret_ciphertext", "api_key__key")
+    async for rows in _batches(
+        SignatureConfig, batch_size, "api_key_id", "secret_ciphertext", "api_key__key"
     ):
-        last = rows[-1]["id"]
         async with in_transaction():
             for row in rows:
                 progress.scanned += 1

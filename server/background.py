@@ -59,36 +59,28 @@ async def background_jobs(
     forgetting revoked sessions once they have expired anyway. Each replica runs them; all
     are safe to run concurrently. An interval of 0 leaves that sweep off (revoked sessions
     are always pruned)."""
-    async with contextlib.AsyncExitStack() as stack:
-        if expiry_sweep_seconds > 0:
-            await stack.enter_async_context(
-                periodically(
-                    "record_expired_secrets",
-                    lambda: record_expired_secrets(deps=deps),
-                    expiry_sweep_seconds,
-                )
-            )
-        if retention is not None and retention.sweep_seconds > 0:
-            await stack.enter_async_context(
-                periodically(
-                    "prune_deliveries",
-                    lambda: prune_deliveries(deps=deps, retention=retention),
-                    retention.sweep_seconds,
-                )
-            )
-        await stack.enter_async_context(
-            periodically(
-                "prune_revoked_sessions",
-                lambda: prune_revoked_sessions(deps.clock()),
-                max(expiry_sweep_seconds, 60.0),
+    # (name, job, interval), started in this order; an interval of 0 leaves that job off.
+    jobs: list[tuple[str, Callable[[], Awaitable[object]], float]] = [
+        ("record_expired_secrets", lambda: record_expired_secrets(deps=deps), expiry_sweep_seconds)
+    ]
+    if retention is not None:
+        jobs.append(
+            (
+                "prune_deliveries",
+                lambda: prune_deliveries(deps=deps, retention=retention),
+                retention.sweep_seconds,
             )
         )
-        if delivery_sweep_seconds > 0:
-            await stack.enter_async_context(
-                periodically(
-                    "end_lapsed_deliveries",
-                    lambda: end_lapsed_deliveries(deps=deps),
-                    delivery_sweep_seconds,
-                )
-            )
+    jobs += [
+        (
+            "prune_revoked_sessions",
+            lambda: prune_revoked_sessions(deps.clock()),
+            max(expiry_sweep_seconds, 60.0),
+        ),
+        ("end_lapsed_deliveries", lambda: end_lapsed_deliveries(deps=deps), delivery_sweep_seconds),
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        for name, job, interval in jobs:
+            if interval > 0:
+                await stack.enter_async_context(periodically(name, job, interval))
         yield

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY
+from server.response_status import StatusRecorder
 
 # LogRecord attributes that are plumbing, not data worth a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -69,17 +70,11 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        recorder = StatusRecorder(send)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, recorder)
         finally:
+            status = recorder.status
             principal = scope.get(PRINCIPAL_KEY)
             info = scope.get(REQUEST_INFO_KEY)
             access_log.info(

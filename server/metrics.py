@@ -10,7 +10,9 @@ import time
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.response_status import StatusRecorder
 
 # `_created` series double every counter and histogram for nothing a dashboard reads.
 disable_created_metrics()
@@ -166,17 +168,11 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        recorder = StatusRecorder(send)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, recorder)
         finally:
+            status = recorder.status
             route = _route(scope["path"])
             method = scope["method"]
             if method not in _METHODS:

@@ -1,6 +1,7 @@
 """Real server replicas for tests: `switchboard serve` subprocesses on free loopback ports,
 sharing one database (a SQLite file, or one PostgreSQL database made for the test) and, when
-TEST_REDIS_URL is set, one Redis."""
+TEST_REDIS_URL is set, one Redis. `replicas` / `replicas_async` start several alike from one
+environment; `replica` starts one with its own settings (the lease and fault tests)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from tortoise.context import TortoiseContext
 
+from models.config import tortoise_config
+from models.migrate import apply_migrations
 from signing.crypto import format_master_key
+from tests.brokers import REDIS_URL
 from tests.conftest import TEST_MASTER_KEY, database_url, on_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,18 +61,27 @@ def base_env(database: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def cli(env: dict[str, str], *args: str) -> str:
+def run_cli(
+    env: dict[str, str], *args: str, ok: bool = True, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`switchboard <args>` as an operator runs it: a separate process; with `ok`, one that
+    must succeed."""
     result = subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    return run_cli(env, *args).stdout
 
 
 def seed(env: dict[str, str]) -> dict[str, Any]:
@@ -101,18 +115,29 @@ async def shared_database(tmp_path: Path) -> AsyncIterator[str]:
         await admin.close()
 
 
+@contextlib.asynccontextmanager
+async def opened_database(scratch: Path) -> AsyncIterator[str]:
+    """`shared_database`, migrated and open in this process too, so a test can seed it and
+    read what the replicas stored."""
+    async with shared_database(scratch) as url, TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        await apply_migrations(url)
+        yield url
+
+
 class Replica:
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(env["SWITCHBOARD_DATA_DIR"]).parent / f"replica-{self.port}.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *args],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
-        )
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), *args],
+                env=env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 30
@@ -133,6 +158,11 @@ class Replica:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
+        self.process.kill()
+        self.process.wait(timeout=15)
 
 
 @contextlib.contextmanager
@@ -162,6 +192,32 @@ async def replicas_async(
     finally:
         for replica in started:
             await asyncio.to_thread(replica.stop)
+
+
+@contextlib.asynccontextmanager
+async def replica(
+    database: str, scratch: Path, *, redis_prefix: str | None = None, **settings: str
+) -> AsyncIterator[Replica]:
+    """One `switchboard serve --dev` (webhooks may target the test's loopback receiver) with
+    a data directory of its own; `settings` are SWITCHBOARD_<NAME> variables. It joins Redis
+    only when given a `redis_prefix` (shared by the replicas that must see each other)."""
+    port = free_port()
+    env = base_env(
+        database,
+        scratch,
+        SWITCHBOARD_DATA_DIR=str(scratch / f"data-{port}"),
+        **{f"SWITCHBOARD_{name.upper()}": value for name, value in settings.items()},
+    )
+    env.pop("REDIS_URL", None)
+    env.pop("SWITCHBOARD_REDIS_PREFIX", None)
+    if REDIS_URL is not None and redis_prefix is not None:
+        env.update(REDIS_URL=REDIS_URL, SWITCHBOARD_REDIS_PREFIX=redis_prefix)
+    served = Replica(env, "--dev", "--host", "127.0.0.1", port=port)
+    try:
+        await asyncio.to_thread(served.wait_ready)
+        yield served
+    finally:
+        await asyncio.to_thread(served.stop)
 
 
 async def post(

@@ -8,14 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from graph.context import principal_of
-from graph.enums import MessagesChannel, WebhookEvent
 from graph.errors import UserError, user_errors
 from graph.relay import Edge, edge_of, pk_of
-from graph.subscriptions.delivery_subscriptions import optional_pk
 from graph.types.delivery import TestDelivery
+from graph.types.test_webhook_input import TestWebhookFields
 from models.deliveries import TestDelivery as TestDeliveryRow
-from models.enums import MessagesChannel as MessagesChannelValue
-from models.enums import WebhookEvent as WebhookEventValue
 from resolvers import deliveries
 from resolvers.errors import DomainError
 
@@ -23,26 +20,7 @@ _USER_ERRORS = "Why nothing was sent; empty on success."
 
 
 @strawberry.input(description="Which sample webhook to send, and where.")
-class TestDeliveryStartInput:
-    api_key_id: strawberry.ID = strawberry.field(
-        description="The key whose settings and signature secret the webhook uses."
-    )
-    event: WebhookEvent = strawberry.field(description="The kind of webhook to send.")
-    number_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="A number of that key: its msisdn goes in the payload and, for inbound "
-        "events, its own inbound webhook is used when it has one.",
-    )
-    url: str | None = strawberry.field(
-        default=None,
-        description="Send to this one-off URL instead of the configured webhook (same rules).",
-    )
-    channel: MessagesChannel = strawberry.field(
-        default=MessagesChannel.SMS,
-        description="For MESSAGE_STATUS and INBOUND_MESSAGE: the channel the sample comes from, "
-        "shaped as the platform's published webhook schema for that channel. SMS API events "
-        "have no channel: any other value than SMS is refused (INVALID_INPUT).",
-    )
+class TestDeliveryStartInput(TestWebhookFields):
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Any string of yours (1 to 255 characters), e.g. a UUID per click. Within 24 "
@@ -105,12 +83,7 @@ class DeliveryMutations:
             started = await deliveries.begin_test_delivery(
                 deps=deps,
                 principal=principal_of(info),
-                api_key_id=pk_of(input.api_key_id, "ApiKey"),
-                event=WebhookEventValue(input.event.value),
-                number_id=optional_pk(input.number_id, "Number"),
-                url=input.url,
-                channel=MessagesChannelValue[input.channel.name],
-                idempotency_key=input.idempotency_key,
+                **input.sample(input.idempotency_key),
             )
         except DomainError as error:
             return TestDeliveryStartPayload(

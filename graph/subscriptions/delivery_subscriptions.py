@@ -11,38 +11,17 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from graph.context import principal_of
-from graph.enums import MessagesChannel, WebhookEvent
 from graph.relay import pk_of
 from graph.subscriptions.settings_subscriptions import SOCKET_CREDENTIALS
 from graph.types.delivery import DeliveryStep
-from models.enums import MessagesChannel as MessagesChannelValue
-from models.enums import WebhookEvent as WebhookEventValue
+from graph.types.test_webhook_input import TestWebhookFields
 from resolvers import deliveries
 from resolvers.errors import DomainError
 from resolvers.rows import DeliveryStep as DeliveryStepRow
 
 
 @strawberry.input(description="Which sample webhook to send, and where.")
-class TestWebhookInput:
-    api_key_id: strawberry.ID = strawberry.field(
-        description="The key whose settings and signature secret the webhook uses."
-    )
-    event: WebhookEvent = strawberry.field(description="The kind of webhook to send.")
-    number_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="A number of that key: its msisdn goes in the payload and, for inbound "
-        "events, its own inbound webhook is used when it has one.",
-    )
-    url: str | None = strawberry.field(
-        default=None,
-        description="Send to this one-off URL instead of the configured webhook (same rules).",
-    )
-    channel: MessagesChannel = strawberry.field(
-        default=MessagesChannel.SMS,
-        description="For MESSAGE_STATUS and INBOUND_MESSAGE: the channel the sample comes from, "
-        "shaped as the platform's published webhook schema for that channel. SMS API events "
-        "have no channel: any other value than SMS is refused (INVALID_INPUT).",
-    )
+class TestWebhookInput(TestWebhookFields):
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Any string of yours (1 to 255 characters), e.g. a UUID per click. Within 24 "
@@ -50,13 +29,6 @@ class TestWebhookInput:
         "of sending another webhook (whatever the rest of the input says), so a reconnect or a "
         "re-subscribe does not send twice.",
     )
-
-
-def optional_pk(global_id: strawberry.ID | None, type_name: str) -> int | None:
-    if global_id is None:
-        return None
-    # 0 matches no row: a malformed ID answers NOT_FOUND, exactly like a missing one.
-    return pk_of(global_id, type_name) or 0
 
 
 async def _as_steps(
@@ -94,12 +66,7 @@ class DeliverySubscriptions:
         rows = deliveries.send_test_webhook(
             deps=info.context.deps,
             principal=principal_of(info),
-            api_key_id=pk_of(input.api_key_id, "ApiKey"),
-            event=WebhookEventValue(input.event.value),
-            number_id=optional_pk(input.number_id, "Number"),
-            url=input.url,
-            channel=MessagesChannelValue[input.channel.name],
-            idempotency_key=input.idempotency_key,
+            **input.sample(input.idempotency_key),
         )
         async for step in _as_steps(rows):
             yield step

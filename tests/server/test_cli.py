@@ -15,6 +15,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from tests.live import live_server
+from tests.replicas import run_cli as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,21 +42,6 @@ def migrated_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = clean_env(tmp_path_factory.mktemp("cli"))
     cli(env, "migrate")
     return env
-
-
-def cli(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def as_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

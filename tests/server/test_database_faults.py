@@ -15,7 +15,7 @@ from resolvers.deps import Deps
 from server.broker import InProcessBroker
 from signing.crypto import SecretBox
 from tests.conftest import TEST_MASTER_KEY, on_postgres, seed_account
-from tests.fleet import replica, shared_database
+from tests.replicas import opened_database, replica
 
 pytestmark = pytest.mark.skipif(
     not on_postgres(),
@@ -82,7 +82,7 @@ async def terminate_backends(database: str, stop: asyncio.Event) -> int:
 
 async def test_terminated_backends_lose_no_acknowledged_write(tmp_path: Path) -> None:
     acknowledged: list[tuple[str, str]] = []
-    async with shared_database(tmp_path) as database:
+    async with opened_database(tmp_path) as database:
         seeded = await seed_account(
             Deps(box=SecretBox(TEST_MASTER_KEY), broker=InProcessBroker()), "Cut"
         )

@@ -12,8 +12,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from models.migrate import apply_migrations
 from server.app import create_app
 from server.settings import Settings
 from signing.crypto import format_master_key, generate_master_key, key_id, parse_master_key
+from tests.replicas import run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STORE = json.loads((FIXTURES / "v1_store.json").read_text())
@@ -99,15 +98,7 @@ def rekey(url: str, keys: list[bytes], batch_size: int = 1) -> list[dict[str, An
         "SWITCHBOARD_SECRET_KEYS": ",".join(format_master_key(key) for key in keys),
     }
     env.pop("SWITCHBOARD_SECRET_KEY", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "rekey", "--batch-size", str(batch_size)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_cli(env, "rekey", "--batch-size", str(batch_size), timeout=120)
     # One JSON document per batch, then the summary (indented, like every CLI answer).
     decoder, text, documents = json.JSONDecoder(), done.stdout.strip(), []
     while text:

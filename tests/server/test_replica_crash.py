@@ -13,8 +13,8 @@ from signing.crypto import SecretBox
 from tests.brokers import unique_prefix
 from tests.conftest import TEST_MASTER_KEY, seed_account
 from tests.deliveries import collect
-from tests.fleet import replica, shared_database
 from tests.live import graphql_ws
+from tests.replicas import opened_database, replica
 from tests.server.receiver import Answer, receiver
 from tests.server.test_deliveries_follow import DELIVERY_STEPS, steps_until, webhook_input
 from tests.server.test_deliveries_stream import TEST_WEBHOOK
@@ -34,7 +34,7 @@ async def until_ended(delivery_id: int, within: float = 30.0) -> stored.TestDeli
 
 async def test_a_sigkilled_replicas_delivery_is_ended_by_a_survivor(tmp_path: Path) -> None:
     prefix = unique_prefix()
-    async with shared_database(tmp_path) as database:
+    async with opened_database(tmp_path) as database:
         seeded = await seed_account(
             Deps(box=SecretBox(TEST_MASTER_KEY), broker=InProcessBroker()), "Crash"
         )
@@ -55,7 +55,6 @@ async def test_a_sigkilled_replicas_delivery_is_ended_by_a_survivor(tmp_path: Pa
                 started = await steps_until(ws, "REQUEST_SENT")
                 await rx.arrived.wait()
                 doomed.kill()
-                await doomed.process.wait()
             delivery = await stored.TestDelivery.get(api_key_id=seeded.api_key_id)
             assert delivery.status.value == "PENDING"
 
