@@ -46,32 +46,6 @@ class Started:
     is_new: bool
 
 
-async def start_test_delivery(
-    *,
-    deps: Deps,
-    principal: Principal,
-    api_key_id: int | None,
-    event: WebhookEvent,
-    number_id: int | None = None,
-    url: str | None = None,
-    channel: MessagesChannel | None = None,
-) -> TestDelivery:
-    """A new PENDING delivery of a sample `event`, checked and counted but not yet running.
-
-    `channel` shapes a Messages API event (SMS when not given); SMS API events have none.
-    """
-    started = await begin_test_delivery(
-        deps=deps,
-        principal=principal,
-        api_key_id=api_key_id,
-        event=event,
-        number_id=number_id,
-        url=url,
-        channel=channel,
-    )
-    return started.delivery
-
-
 async def begin_test_delivery(
     *,
     deps: Deps,

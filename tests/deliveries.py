@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from models.deliveries import TestDelivery
 from models.enums import MessagingApi, SignatureMethod, WebhookFormat
 from models.webhooks import MessagingConfig, SignatureConfig
+from resolvers import deliveries
 from resolvers.deps import Deps
 from resolvers.sealing import open_signature_secret
 from server.app import build_deps, create_app
@@ -17,6 +19,12 @@ from server.tasks import BackgroundTasks
 from tests.conftest import TEST_MASTER_KEY, Seeded, seed_account
 from tests.live import GraphQLWebSocket
 from tests.resolving import loopback_resolver
+
+
+async def pending_delivery(**arguments: Any) -> TestDelivery:
+    """A new PENDING delivery, checked and counted but not launched: what testDeliveryStart
+    does before it launches one."""
+    return (await deliveries.begin_test_delivery(**arguments)).delivery
 
 
 @dataclass

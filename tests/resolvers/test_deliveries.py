@@ -21,7 +21,7 @@ from resolvers.errors import DomainError, ErrorCode
 from resolvers.events import delivery_channel
 from resolvers.webhook_sender import AttemptOutcome
 from server.tasks import BackgroundTasks
-from tests.deliveries import MakeEnv
+from tests.deliveries import MakeEnv, pending_delivery
 from tests.server.receiver import receiver
 
 
@@ -56,7 +56,7 @@ async def test_pending_deliveries_count_until_they_are_stale(delivery_env: MakeE
     principal = seeded.principal()
 
     async def start() -> stored.TestDelivery:
-        return await deliveries.start_test_delivery(
+        return await pending_delivery(
             deps=env.deps,
             principal=principal,
             api_key_id=seeded.api_key_id,
@@ -88,7 +88,7 @@ async def test_the_limit_holds_when_starts_race(delivery_env: MakeEnv) -> None:
     seeded = await env.seed()
     results = await asyncio.gather(
         *(
-            deliveries.start_test_delivery(
+            pending_delivery(
                 deps=env.deps,
                 principal=seeded.principal(),
                 api_key_id=seeded.api_key_id,
@@ -115,7 +115,7 @@ async def test_a_number_of_another_key_is_refused(delivery_env: MakeEnv) -> None
         api_key=other_key.key, msisdn="447700900777", country="GB"
     )
     with pytest.raises(DomainError) as refused:
-        await deliveries.start_test_delivery(
+        await pending_delivery(
             deps=env.deps,
             principal=seeded.principal(),
             api_key_id=seeded.api_key_id,
@@ -168,7 +168,7 @@ async def test_following_a_delivery_whose_process_died_ends_it_interrupted(
     monkeypatch.setattr(deliveries, "FOLLOW_RECHECK_SECONDS", 0.02)
     env = delivery_env()
     seeded = await env.seed()
-    delivery = await deliveries.start_test_delivery(
+    delivery = await pending_delivery(
         deps=env.deps,
         principal=seeded.principal(),
         api_key_id=seeded.api_key_id,
@@ -253,7 +253,7 @@ async def test_a_delivery_waits_for_admission_while_others_prepare(
     seeded = await env.seed()
 
     async def start(url: str) -> stored.TestDelivery:
-        return await deliveries.start_test_delivery(
+        return await pending_delivery(
             deps=env.deps,
             principal=seeded.principal(),
             api_key_id=seeded.api_key_id,

@@ -10,17 +10,16 @@ from tortoise.exceptions import IntegrityError
 
 from models import deliveries as stored
 from models.enums import DeliveryStatus, DeliveryStepKind, WebhookEvent
-from resolvers import deliveries
 from resolvers.rows import DeliveryStep
 from resolvers.step_journal import StepJournal
-from tests.deliveries import DeliveryEnv, MakeEnv
+from tests.deliveries import DeliveryEnv, MakeEnv, pending_delivery
 from tests.graph.test_reads import count_sql
 
 
 async def _pending(env: DeliveryEnv, count: int) -> list[stored.TestDelivery]:
     seeded = await env.seed()
     return [
-        await deliveries.start_test_delivery(
+        await pending_delivery(
             deps=env.deps,
             principal=seeded.principal(),
             api_key_id=seeded.api_key_id,

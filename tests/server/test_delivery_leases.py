@@ -14,12 +14,12 @@ from resolvers.delivery_leases import DeliveryLeases
 from resolvers.delivery_run import end_lapsed_deliveries
 from resolvers.deps import Admission
 from resolvers.events import delivery_channel
-from tests.deliveries import DeliveryEnv, MakeEnv
+from tests.deliveries import DeliveryEnv, MakeEnv, pending_delivery
 from tests.server.receiver import Answer, receiver
 
 
 async def start(env: DeliveryEnv, seeded: object, url: str) -> stored.TestDelivery:
-    return await deliveries.start_test_delivery(
+    return await pending_delivery(
         deps=env.deps,
         principal=seeded.principal(),  # type: ignore[attr-defined]
         api_key_id=seeded.api_key_id,  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from server.settings import Settings, SettingsError
 from server.tasks import BackgroundTasks
 from signing.crypto import format_master_key, generate_master_key
 from tests.conftest import TEST_MASTER_KEY
-from tests.deliveries import MakeEnv
+from tests.deliveries import MakeEnv, pending_delivery
 from tests.server.receiver import Answer, receiver
 
 KEY = "SWITCHBOARD_SECRET_KEY"
@@ -79,7 +79,7 @@ async def test_shutdown_interrupts_deliveries_before_the_database_closes(
     seeded = await env.seed()
     async with receiver(Answer(gate=asyncio.Event())) as rx:
         async with env.app.router.lifespan_context(env.app):
-            delivery = await deliveries.start_test_delivery(
+            delivery = await pending_delivery(
                 deps=env.deps,
                 principal=seeded.principal(),
                 api_key_id=seeded.api_key_id,
