@@ -126,16 +126,35 @@ async def send_test_webhook(
 
     The delivery runs on its own: a follower that goes away leaves it to finish and be stored.
     """
-    started = await begin_test_delivery(
-        deps=deps,
-        principal=principal,
-        api_key_id=api_key_id,
-        event=event,
-        number_id=number_id,
-        url=url,
-        channel=channel,
-        idempotency_key=idempotency_key,
-    )
+    steps: AsyncGenerator[DeliveryStep, None] | None = None
+    try:
+        async with deps.delivery_starts.turn():
+            started = await begin_test_delivery(
+                deps=deps,
+                principal=principal,
+                api_key_id=api_key_id,
+                event=event,
+                number_id=number_id,
+                url=url,
+                channel=channel,
+                idempotency_key=idempotency_key,
+            )
+            steps = _started_steps(deps, started)
+            # The turn ends once the first step is shown (the subscriber asked for the next).
+            first = await anext(steps, None)
+            if first is None:
+                return
+            yield first
+        async for step in steps:
+            yield step
+    finally:
+        if steps is not None:
+            await steps.aclose()
+
+
+async def _started_steps(deps: Deps, started: Started) -> AsyncGenerator[DeliveryStep, None]:
+    """The steps of a delivery just begun (launching it once subscribed to its channel), or
+    of the one its idempotency key named."""
     delivery = started.delivery
     if not started.is_new:
         async for step in _follow(deps, delivery.id):

@@ -227,6 +227,8 @@ async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -
             DeliveryStatus.FAILED, f"Nowhere to send it: {reason}", error_code=FailureCode.NO_URL
         )
         return
+    # A burst's other starts first: each shows its STARTED step before any request is sent.
+    await deps.delivery_starts.quiet()
     async with deps.delivery_admission.admit() as leave:
         # Out once the first request is sent, or the first attempt ends without sending it.
         recorder.on_request_sent = leave

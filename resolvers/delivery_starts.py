@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models.deliveries import TestDelivery
@@ -28,6 +28,11 @@ from resolvers import rows
 from resolvers.delivery_leases import STALE_AFTER
 from resolvers.rows import DeliveryStep
 
+# Starts in progress at once: enough to fill a batch, few enough that the first ones finish
+# while later ones wait their turn.
+START_CONCURRENCY = 32
+# The longest a started delivery waits for other starts to finish before it signs and sends.
+QUIET_WAIT_SECONDS = 1.0
 PENDING_COLUMNS = (
     '"account_id", "api_key_id", "number_id", "event", "channel", "url", "status", '
     '"created_at", "idempotency_key", "owner", "lease_expires_at"'
@@ -51,11 +56,45 @@ class PendingStart:
 
 class DeliveryStarts:
     """Begins deliveries for every request of this process; `begin` returns once its row
-    and STARTED step are committed."""
+    and STARTED step are committed.
 
-    def __init__(self) -> None:
+    Under a burst, starts take turns (`turn`, first come first served, `concurrency` at a
+    time until each has shown its STARTED step) and deliveries already started wait to sign
+    and send while any start is in progress (`quiet`): the event loop otherwise advanced all
+    of them a stage at a time, so every first step arrived only when the last start did.
+    """
+
+    def __init__(self, concurrency: int = START_CONCURRENCY) -> None:
+        self.concurrency = concurrency
         self._queue: list[PendingStart] = []
         self._writer: asyncio.Task[None] | None = None
+        self._turns: asyncio.Semaphore | None = None
+        self._in_progress = 0
+        self._quiet: asyncio.Event | None = None
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one of the `concurrency` turns while a start is begun and shown."""
+        if self._turns is None or self._quiet is None:
+            self._turns, self._quiet = asyncio.Semaphore(self.concurrency), asyncio.Event()
+        quiet = self._quiet
+        self._in_progress += 1
+        quiet.clear()
+        try:
+            async with self._turns:
+                yield
+        finally:
+            self._in_progress -= 1
+            if not self._in_progress:
+                quiet.set()
+
+    async def quiet(self, within: float = QUIET_WAIT_SECONDS) -> None:
+        """Until no start is in progress, or at most `within` seconds (so a steady stream of
+        starts delays a delivery's request by that much, never starves it)."""
+        if self._in_progress and self._quiet is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await self._quiet.wait()
 
     async def begin(self, start: PendingStart) -> DeliveryStep | None:
         """The new delivery's STARTED step (its `delivery_id` the new row's), or None if the
@@ -99,33 +138,12 @@ async def _store_alone(start: PendingStart) -> None:
 async def _store(batch: list[PendingStart]) -> None:
     """One transaction: lock the accounts, count what each has in flight, then add the rows
     within its limit (in the order asked) with their STARTED steps; refuse the others."""
-    db = TestDelivery._meta.db
-    postgres = db.capabilities.dialect == "postgres"
-    async with in_transaction() as connection:
-        accounts = sorted({start.account_id for start in batch})
-        if postgres:
-            # Concurrent batches (other replicas) count one after another: the count below
-            # is a new statement, so it sees what the lock waited for.
-            lock = 'SELECT 1 FROM "account" WHERE "id" = ANY($1) ORDER BY "id" FOR NO KEY UPDATE'
-            await connection.execute_query(lock, [accounts])
-        in_flight = await _in_flight(connection, accounts, batch[0].values[7])
-        accepted = []
-        for start in batch:
-            count = in_flight.get(start.account_id, 0)
-            if count < start.limit:
-                in_flight[start.account_id] = count + 1
-                accepted.append(start)
-        ids = await _insert(connection, accepted, postgres)
-        steps = [
-            dataclasses.replace(start.started, delivery_id=delivery_id)
-            for start, delivery_id in zip(accepted, ids, strict=True)
-        ]
-        if steps:
-            marks = ", ".join(f"${n}" if postgres else "?" for n in range(1, 13))
-            sql = f"INSERT INTO {DeliveryStep.SOURCE} ({DeliveryStep.COLUMNS}) VALUES ({marks})"  # noqa: S608
-            await connection.execute_many(sql, [step.to_db() for step in steps])
+    if TestDelivery._meta.db.capabilities.dialect == "postgres":
+        steps = await _store_postgres(batch)
+    else:
+        steps = await _store_sqlite(batch)
     # Committed: only now may anyone hear of these deliveries.
-    for start, step in zip(accepted, steps, strict=True):
+    for start, step in steps:
         if not start.begun.done():
             start.begun.set_result(step)
     for start in batch:
@@ -133,47 +151,88 @@ async def _store(batch: list[PendingStart]) -> None:
             start.begun.set_result(None)
 
 
-async def _in_flight(
-    connection: BaseDBAsyncClient, accounts: list[int], now: datetime
-) -> dict[int, int]:
+def _within_limits(batch: list[PendingStart], in_flight: dict[int, int]) -> list[PendingStart]:
+    accepted = []
+    for start in batch:
+        count = in_flight.get(start.account_id, 0)
+        if count < start.limit:
+            in_flight[start.account_id] = count + 1
+            accepted.append(start)
+    return accepted
+
+
+def _in_flight_sql(select: rows.Select, accounts: list[int], now: datetime) -> str:
     """PENDING deliveries per account that still count against its limit. A row a dead
     process left PENDING stops counting once its lease lapsed (a sweeper ends it soon)."""
-    select = rows.Select(connection)
-    sql = (
+    return (
         'SELECT "account_id", COUNT(*) AS "n" FROM "test_delivery" '  # noqa: S608
         f'WHERE "account_id" IN ({select.each(accounts)}) '
         f'AND "status" = {select(DeliveryStatus.PENDING.value)} '
         f'AND ("lease_expires_at" >= {select(now)} OR ("lease_expires_at" IS NULL '
         f'AND "created_at" >= {select(now - STALE_AFTER)})) GROUP BY "account_id"'
     )
-    found = await connection.execute_query_dict(sql, select.values)
-    return {row["account_id"]: int(row["n"]) for row in found}
 
 
-async def _insert(
-    connection: BaseDBAsyncClient, accepted: list[PendingStart], postgres: bool
-) -> list[int]:
-    """The rows' ids, in the order of `accepted`."""
-    if not accepted:
-        return []
-    if not postgres:
-        # Statements on SQLite cost no round trip: one INSERT ... RETURNING per row.
+# Row and step in one statement, the row's id taken from the sequence beforehand.
+_INSERT_BOTH = (
+    f'WITH "d" AS (INSERT INTO "test_delivery" ("id", {PENDING_COLUMNS}) '  # noqa: S608
+    f"VALUES ({', '.join(f'${n}' for n in range(1, 13))})) "
+    f"INSERT INTO {DeliveryStep.SOURCE} ({DeliveryStep.COLUMNS}) "
+    f"VALUES ($1, {', '.join(f'${n}' for n in range(13, 24))})"
+)
+
+
+async def _store_postgres(batch: list[PendingStart]) -> list[tuple[PendingStart, DeliveryStep]]:
+    """Five round trips however big the batch: BEGIN, the lock, the count with as many new
+    ids, every row with its step (pipelined), COMMIT."""
+    accounts = sorted({start.account_id for start in batch})
+    async with in_transaction() as connection:
+        # Concurrent batches (other replicas) count one after another: the count below is a
+        # new statement, so it sees what the lock waited for.
+        lock = 'SELECT 1 FROM "account" WHERE "id" = ANY($1) ORDER BY "id" FOR NO KEY UPDATE'
+        await connection.execute_query(lock, [accounts])
+        select = rows.Select(connection)
+        counted = _in_flight_sql(select, accounts, batch[0].values[7])
+        numbered = (
+            "SELECT NULL, nextval(pg_get_serial_sequence('\"test_delivery\"', 'id')) "  # noqa: S608
+            f"FROM generate_series(1, {select(len(batch))})"
+        )
+        found = await connection.execute_query_dict(
+            f"{counted} UNION ALL {numbered}", select.values
+        )
+        in_flight = {r["account_id"]: int(r["n"]) for r in found if r["account_id"] is not None}
+        ids = [int(r["n"]) for r in found if r["account_id"] is None]
+        accepted = _within_limits(batch, in_flight)
+        stored = [
+            (start, dataclasses.replace(start.started, delivery_id=pk))
+            for start, pk in zip(accepted, ids, strict=False)
+        ]
+        if stored:
+            values = [
+                [step.delivery_id, *start.values, *step.to_db()[1:]] for start, step in stored
+            ]
+            await connection.execute_many(_INSERT_BOTH, values)
+    return stored
+
+
+async def _store_sqlite(batch: list[PendingStart]) -> list[tuple[PendingStart, DeliveryStep]]:
+    """Statements on SQLite cost no round trip: the count, then one INSERT ... RETURNING per
+    row, then the steps; one writer at a time, so no lock is needed."""
+    accounts = sorted({start.account_id for start in batch})
+    async with in_transaction() as connection:
+        select = rows.Select(connection)
+        counted = _in_flight_sql(select, accounts, batch[0].values[7])
+        found = await connection.execute_query_dict(counted, select.values)
+        accepted = _within_limits(batch, {r["account_id"]: int(r["n"]) for r in found})
         marks = ", ".join("?" * 11)
-        sql = f'INSERT INTO "test_delivery" ({PENDING_COLUMNS}) VALUES ({marks}) RETURNING "id"'  # noqa: S608
-        ids = []
+        insert = f'INSERT INTO "test_delivery" ({PENDING_COLUMNS}) VALUES ({marks}) RETURNING "id"'  # noqa: S608
+        stored = []
         for start in accepted:
-            inserted = await connection.execute_query_dict(sql, start.values)
-            ids.append(inserted[0]["id"])
-        return ids
-    # Ids first, so one pipelined INSERT writes every row and each start knows its own.
-    numbered = await connection.execute_query_dict(
-        "SELECT nextval(pg_get_serial_sequence('\"test_delivery\"', 'id')) AS \"id\" "
-        "FROM generate_series(1, $1)",
-        [len(accepted)],
-    )
-    ids = [int(row["id"]) for row in numbered]
-    marks = ", ".join(f"${n}" for n in range(1, 13))
-    sql = f'INSERT INTO "test_delivery" ("id", {PENDING_COLUMNS}) VALUES ({marks})'  # noqa: S608
-    values = [[pk, *start.values] for start, pk in zip(accepted, ids, strict=True)]
-    await connection.execute_many(sql, values)
-    return ids
+            [inserted] = await connection.execute_query_dict(insert, start.values)
+            step = dataclasses.replace(start.started, delivery_id=inserted["id"])
+            stored.append((start, step))
+        if stored:
+            marks = ", ".join("?" * 12)
+            steps = f"INSERT INTO {DeliveryStep.SOURCE} ({DeliveryStep.COLUMNS}) VALUES ({marks})"  # noqa: S608
+            await connection.execute_many(steps, [step.to_db() for _start, step in stored])
+    return stored
