@@ -128,7 +128,7 @@ async def send_test_webhook(
     """
     steps: AsyncGenerator[DeliveryStep, None] | None = None
     try:
-        async with deps.delivery_starts.turn():
+        async with deps.delivery_starts.starting():
             started = await begin_test_delivery(
                 deps=deps,
                 principal=principal,
@@ -140,7 +140,7 @@ async def send_test_webhook(
                 idempotency_key=idempotency_key,
             )
             steps = _started_steps(deps, started)
-            # The turn ends once the first step is shown (the subscriber asked for the next).
+            # In progress until the first step is shown (the subscriber asked for the next).
             first = await anext(steps, None)
             if first is None:
                 return

@@ -28,9 +28,6 @@ from resolvers import rows
 from resolvers.delivery_leases import STALE_AFTER
 from resolvers.rows import DeliveryStep
 
-# Starts in progress at once: enough to fill a batch, few enough that the first ones finish
-# while later ones wait their turn.
-START_CONCURRENCY = 32
 # The longest a started delivery waits for other starts to finish before it signs and sends.
 QUIET_WAIT_SECONDS = 1.0
 PENDING_COLUMNS = (
@@ -58,31 +55,27 @@ class DeliveryStarts:
     """Begins deliveries for every request of this process; `begin` returns once its row
     and STARTED step are committed.
 
-    Under a burst, starts take turns (`turn`, first come first served, `concurrency` at a
-    time until each has shown its STARTED step) and deliveries already started wait to sign
-    and send while any start is in progress (`quiet`): the event loop otherwise advanced all
-    of them a stage at a time, so every first step arrived only when the last start did.
+    Under a burst, deliveries already started wait to sign and send while any start is in
+    progress (`quiet`): every start's first step is then shown before any delivery's request
+    work competes with it for the event loop.
     """
 
-    def __init__(self, concurrency: int = START_CONCURRENCY) -> None:
-        self.concurrency = concurrency
+    def __init__(self) -> None:
         self._queue: list[PendingStart] = []
         self._writer: asyncio.Task[None] | None = None
-        self._turns: asyncio.Semaphore | None = None
         self._in_progress = 0
         self._quiet: asyncio.Event | None = None
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """Hold one of the `concurrency` turns while a start is begun and shown."""
-        if self._turns is None or self._quiet is None:
-            self._turns, self._quiet = asyncio.Semaphore(self.concurrency), asyncio.Event()
+    async def starting(self) -> AsyncIterator[None]:
+        """Count a start as in progress until it has begun and shown its first step."""
+        if self._quiet is None:
+            self._quiet = asyncio.Event()
         quiet = self._quiet
         self._in_progress += 1
         quiet.clear()
         try:
-            async with self._turns:
-                yield
+            yield
         finally:
             self._in_progress -= 1
             if not self._in_progress:
