@@ -209,23 +209,26 @@ async def _store_postgres(batch: list[PendingStart]) -> list[tuple[PendingStart,
 
 
 async def _store_sqlite(batch: list[PendingStart]) -> list[tuple[PendingStart, DeliveryStep]]:
-    """Statements on SQLite cost no round trip: the count, then one INSERT ... RETURNING per
-    row, then the steps; one writer at a time, so no lock is needed."""
+    """The count, every row, then the steps. SQLite has one writer, so no lock is needed, and
+    rows inserted together in one transaction take consecutive ids ending at the last one."""
     accounts = sorted({start.account_id for start in batch})
     async with in_transaction() as connection:
         select = rows.Select(connection)
         counted = _in_flight_sql(select, accounts, batch[0].values[7])
         found = await connection.execute_query_dict(counted, select.values)
         accepted = _within_limits(batch, {r["account_id"]: int(r["n"]) for r in found})
+        if not accepted:
+            return []
         marks = ", ".join("?" * 11)
-        insert = f'INSERT INTO "test_delivery" ({PENDING_COLUMNS}) VALUES ({marks}) RETURNING "id"'  # noqa: S608
-        stored = []
-        for start in accepted:
-            [inserted] = await connection.execute_query_dict(insert, start.values)
-            step = dataclasses.replace(start.started, delivery_id=inserted["id"])
-            stored.append((start, step))
-        if stored:
-            marks = ", ".join("?" * 12)
-            steps = f"INSERT INTO {DeliveryStep.SOURCE} ({DeliveryStep.COLUMNS}) VALUES ({marks})"  # noqa: S608
-            await connection.execute_many(steps, [step.to_db() for _start, step in stored])
+        insert = f'INSERT INTO "test_delivery" ({PENDING_COLUMNS}) VALUES ({marks})'  # noqa: S608
+        await connection.execute_many(insert, [start.values for start in accepted])
+        [last] = await connection.execute_query_dict('SELECT last_insert_rowid() AS "id"')
+        first = int(last["id"]) - len(accepted) + 1
+        stored = [
+            (start, dataclasses.replace(start.started, delivery_id=first + index))
+            for index, start in enumerate(accepted)
+        ]
+        marks = ", ".join("?" * 12)
+        steps = f"INSERT INTO {DeliveryStep.SOURCE} ({DeliveryStep.COLUMNS}) VALUES ({marks})"  # noqa: S608
+        await connection.execute_many(steps, [step.to_db() for _start, step in stored])
     return stored
