@@ -1,5 +1,7 @@
 """N concurrent testWebhook streams against a receiver that answers after 200 ms: time to
-first step, gaps between steps, server CPU and memory per stream."""
+first step, gaps between steps, server CPU and memory per stream; the targets are a start's
+server CPU (STARTED then NO_URL, no receiver), the first step's median when 500 start at once,
+and the median send→response gap at N=500 against the receiver's delay."""
 
 from __future__ import annotations
 
