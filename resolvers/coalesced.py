@@ -61,5 +61,7 @@ def _settle(future: asyncio.Future[Any], answer: Any) -> None:
         future.cancel()
     elif isinstance(answer, BaseException):
         future.set_exception(answer)
+        # Its callers may all have gone away: nobody left to retrieve it is no incident.
+        future.exception()
     else:
         future.set_result(answer)

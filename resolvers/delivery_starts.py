@@ -126,6 +126,8 @@ async def _store_alone(start: PendingStart) -> None:
     except Exception as error:
         if not start.begun.done():
             start.begun.set_exception(error)
+            # Its request may have gone away meanwhile: nobody left to retrieve it is no incident.
+            start.begun.exception()
 
 
 async def _store(batch: list[PendingStart]) -> None:
