@@ -25,6 +25,9 @@ from resolvers.principal import Principal, Role
 from resolvers.sealing import secret_context, secret_matches
 from signing.secrets import is_api_key
 
+# (secret id, key id, token id): what a session's liveness depends on.
+SessionKey = tuple[int | None, int | None, str | None]
+
 TOKEN_ISSUER = "switchboard"
 TOKEN_AUDIENCE = "switchboard-api"
 TOKEN_ALGORITHM = "HS256"
@@ -159,13 +162,22 @@ def _verified_claims(signing_key: bytes, token: str) -> Mapping[str, Any]:
     return MappingProxyType(claims)
 
 
+@lru_cache(maxsize=4096)
+def _key_id_of(token: str) -> str | None:
+    """The `kid` a token's header names (unverified: it only picks the key to verify with).
+    Cached like the claims: PyJWT checks every character of every segment to read it, which
+    cost a WebSocket subscribe more than its credential SQL."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    return kid if isinstance(kid, str) else None
+
+
 def _claims_under_any(deps: Deps, token: str) -> Mapping[str, Any]:
     """The claims of a token signed by a session key of the ring (its `kid`), or refusal."""
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
+        kid = _key_id_of(token)
     except jwt.PyJWTError:
         raise AuthenticationError("The session token is not valid.") from None
-    keys = deps.box.session_verification_keys(kid if isinstance(kid, str) else None)
+    keys = deps.box.session_verification_keys(kid)
     for key in keys:
         try:
             return _verified_claims(key, token)
@@ -174,10 +186,12 @@ def _claims_under_any(deps: Deps, token: str) -> Mapping[str, Any]:
     raise AuthenticationError("The session token is not valid.")
 
 
-async def authenticate_session(*, deps: Deps, token: str) -> Principal:
+async def authenticate_session(*, deps: Deps, token: str, coalesced: bool = False) -> Principal:
     """Verify a session token: algorithm pinned, signature, issuer, audience and expiry, then
     (one statement) that its secret is still live and the token was not revoked, so revoking,
-    rolling or expiring a secret ends its sessions on every replica by the next request."""
+    rolling or expiring a secret ends its sessions on every replica by the next request.
+    `coalesced`: the statement may answer other checks of the same session asked meanwhile
+    (resolvers/coalesced.py), still sent after this check began."""
     claims = _claims_under_any(deps, token)
     # Checked on every use, as PyJWT would: valid while `exp` is still ahead.
     expires = claims["exp"]
@@ -198,22 +212,29 @@ async def authenticate_session(*, deps: Deps, token: str) -> Principal:
         )
     except (TypeError, ValueError):
         raise AuthenticationError("The session token is not valid.") from None
-    if not await _session_live(principal, deps.clock()):
+    key = (principal.secret_id, principal.via_api_key_id, principal.session_id)
+    if coalesced:
+        live = await deps.coalesced.read(("session", key), lambda: _session_live(key, deps.clock()))
+    else:
+        live = await _session_live(key, deps.clock())
+    if not live:
         raise AuthenticationError("The session has ended: logged out, or its secret revoked.")
     return principal
 
 
-async def _session_live(principal: Principal, now: datetime) -> bool:
-    """Whether the token's secret (of the key it names) is live and the token not revoked."""
+async def _session_live(key: SessionKey, now: datetime) -> bool:
+    """Whether the token's secret (of the key it names) is live and the token not revoked;
+    `key` is (secret id, key id, token id)."""
+    secret_id, via_api_key_id, session_id = key
     select = rows.Select(ApiSecret._meta.db)
     sql = (
         'SELECT 1 AS "live" FROM "api_secret" AS "s" '  # noqa: S608 - placeholders only
-        f'WHERE "s"."id" = {select(principal.secret_id)} '
-        f'AND "s"."api_key_id" = {select(principal.via_api_key_id)} '
+        f'WHERE "s"."id" = {select(secret_id)} '
+        f'AND "s"."api_key_id" = {select(via_api_key_id)} '
         'AND "s"."revoked_at" IS NULL '
         f'AND ("s"."expires_at" IS NULL OR "s"."expires_at" > {select(now)}) '
         'AND NOT EXISTS (SELECT 1 FROM "revoked_session" AS "r" '
-        f'WHERE "r"."jti" = {select(principal.session_id)})'
+        f'WHERE "r"."jti" = {select(session_id)})'
     )
     return bool(await select.db.execute_query_dict(sql, select.values))
 
@@ -231,7 +252,7 @@ async def verify(*, deps: Deps, header: str) -> Principal:
     failure is counted (an open WebSocket re-checking its credentials uses this)."""
     credentials = parse_authorization(header)
     if isinstance(credentials, BearerToken):
-        return await authenticate_session(deps=deps, token=credentials.token)
+        return await authenticate_session(deps=deps, token=credentials.token, coalesced=True)
     return await authenticate_basic(deps=deps, credentials=credentials)
 
 

@@ -10,15 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from models.credentials import ApiKey
 from models.deliveries import TestDelivery
-from models.enums import DeliveryStatus, MessagesChannel, WebhookEvent
+from models.enums import DeliveryStatus, DeliveryStepKind, MessagesChannel, WebhookEvent
 from models.webhooks import MessagingConfig, Number
 from resolvers import reads, rows
-from resolvers.delivery_leases import STALE_AFTER
 from resolvers.delivery_run import close_if_abandoned, run_delivery, step_from_message
+from resolvers.delivery_starts import PendingStart
 from resolvers.deps import Deps, is_events_missed
 from resolvers.effective import SMS_EVENTS, effective_webhook
 from resolvers.errors import DomainError, ErrorCode, forbidden, not_found
@@ -27,10 +26,6 @@ from resolvers.principal import Principal
 from resolvers.rows import DeliveryStep
 from signing.urls import UrlRuleError, check_webhook_url
 
-PENDING_COLUMNS = (
-    '"test_delivery" ("account_id", "api_key_id", "number_id", "event", "channel", "url", '
-    '"status", "created_at", "idempotency_key", "owner", "lease_expires_at")'
-)
 # How long an idempotency key names its delivery; after that the same key starts a new one.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX = 255
@@ -44,6 +39,8 @@ class Started:
     delivery: TestDelivery
     # False when the idempotency key named a delivery started earlier: nothing new to launch.
     is_new: bool
+    # A new delivery's STARTED step, stored with it (None for one started earlier).
+    first_step: DeliveryStep | None = None
 
 
 async def begin_test_delivery(
@@ -64,7 +61,11 @@ async def begin_test_delivery(
     token = _clean_idempotency_key(idempotency_key)
     found = None
     if api_key_id is not None:
-        found = await reads.api_key_with_messaging(principal=principal, api_key_id=api_key_id)
+        # Read afresh, once for every start of the same key asked meanwhile (a burst).
+        scope = ("key-messaging", principal.account_id, principal.api_key_id, api_key_id)
+        found = await deps.coalesced.read(
+            scope, lambda: reads.api_key_with_messaging(principal=principal, api_key_id=api_key_id)
+        )
     if found is None:
         raise not_found(["apiKeyId"], "API key")
     if token is not None and (earlier := await _by_idempotency_key(deps, found.key.id, token)):
@@ -75,7 +76,7 @@ async def begin_test_delivery(
     else:
         target = effective_webhook(found.messaging, event, number).url or ""
     try:
-        delivery = await _create_pending(
+        delivery, first_step = await _create_pending(
             deps, found.key, event, number, target, stored_channel, token
         )
     except IntegrityError:
@@ -84,7 +85,7 @@ async def begin_test_delivery(
         if earlier is None:
             raise
         return Started(earlier, is_new=False)
-    return Started(delivery, is_new=True)
+    return Started(delivery, is_new=True, first_step=first_step)
 
 
 def _clean_idempotency_key(token: str | None) -> str | None:
@@ -125,16 +126,35 @@ async def send_test_webhook(
 
     The delivery runs on its own: a follower that goes away leaves it to finish and be stored.
     """
-    started = await begin_test_delivery(
-        deps=deps,
-        principal=principal,
-        api_key_id=api_key_id,
-        event=event,
-        number_id=number_id,
-        url=url,
-        channel=channel,
-        idempotency_key=idempotency_key,
-    )
+    steps: AsyncGenerator[DeliveryStep, None] | None = None
+    try:
+        async with deps.delivery_starts.starting():
+            started = await begin_test_delivery(
+                deps=deps,
+                principal=principal,
+                api_key_id=api_key_id,
+                event=event,
+                number_id=number_id,
+                url=url,
+                channel=channel,
+                idempotency_key=idempotency_key,
+            )
+            steps = _started_steps(deps, started)
+            # In progress until the first step is shown (the subscriber asked for the next).
+            first = await anext(steps, None)
+            if first is None:
+                return
+            yield first
+        async for step in steps:
+            yield step
+    finally:
+        if steps is not None:
+            await steps.aclose()
+
+
+async def _started_steps(deps: Deps, started: Started) -> AsyncGenerator[DeliveryStep, None]:
+    """The steps of a delivery just begun (launching it once subscribed to its channel), or
+    of the one its idempotency key named."""
     delivery = started.delivery
     if not started.is_new:
         async for step in _follow(deps, delivery.id):
@@ -148,7 +168,9 @@ async def send_test_webhook(
         launch_delivery(deps, delivery)
 
     try:
-        async for step in _follow(deps, delivery.id, on_subscribed=launch):
+        async for step in _follow(
+            deps, delivery.id, on_subscribed=launch, first_step=started.first_step
+        ):
             yield step
     finally:
         if not launched:
@@ -168,7 +190,7 @@ async def redeliver(*, deps: Deps, principal: Principal, delivery_id: int | None
         target = effective_webhook(config, original.event, number).url or ""
     # A Messages API delivery stored before channels existed was an SMS-channel one.
     channel = _channel_of(original.event, original.channel)
-    delivery = await _create_pending(deps, key, original.event, number, target, channel)
+    delivery, _started = await _create_pending(deps, key, original.event, number, target, channel)
     launch_delivery(deps, delivery)
     return delivery
 
@@ -260,14 +282,14 @@ async def _create_pending(
     url: str,
     channel: MessagesChannel | None = None,
     idempotency_key: str | None = None,
-) -> TestDelivery:
-    """Add a PENDING delivery if the account has fewer than its limit in flight, or refuse
-    with RATE_LIMITED.
+) -> tuple[TestDelivery, DeliveryStep]:
+    """Add a PENDING delivery with its STARTED step if the account has fewer than its limit
+    in flight, or refuse with RATE_LIMITED.
 
-    The count lives in the database, so the limit holds across replicas: one statement
-    counts and inserts. SQLite runs one write at a time, so that statement is enough there;
-    PostgreSQL first locks the account row, so concurrent starts count one after another.
+    The count lives in the database, so the limit holds across replicas; starts are written
+    a batch at a time (resolvers/delivery_starts.py), counted per account under its lock.
     """
+    now = deps.clock()
     delivery = TestDelivery(
         account_id=key.account_id,
         api_key_id=key.id,
@@ -276,61 +298,55 @@ async def _create_pending(
         channel=channel,
         url=url,
         status=DeliveryStatus.PENDING,
-        created_at=deps.clock(),
+        created_at=now,
         idempotency_key=idempotency_key,
     )
-    db = TestDelivery._meta.db
-    insert = rows.Select(db)
-    values = insert.each(
-        [
-            delivery.account_id,
-            delivery.api_key_id,
+    detail = f"Test {event.value} webhook of key {key.key}"
+    if number is not None:
+        detail += f" for number {number.msisdn}"
+    start = PendingStart(
+        account_id=key.account_id,
+        values=[
+            key.account_id,
+            key.id,
             delivery.number_id,
             event.value,
             channel.value if channel is not None else None,
             url,
             DeliveryStatus.PENDING.value,
-            delivery.created_at,
+            now,
             idempotency_key,
             deps.delivery_leases.owner,
-            deps.delivery_leases.expiry(delivery.created_at),
-        ]
+            deps.delivery_leases.expiry(now),
+        ],
+        started=DeliveryStep(
+            delivery_id=0,
+            sequence=1,
+            kind=DeliveryStepKind.STARTED,
+            at=now,
+            status=DeliveryStatus.PENDING,
+            detail=f"{detail}.",
+        ),
+        limit=deps.max_deliveries_in_flight,
     )
-    # A row a dead process left PENDING must not hold the limit: once its lease lapsed it
-    # no longer counts (a sweeper ends it soon after). Placeholders only: no value is
-    # spliced into the statement.
-    now = delivery.created_at
-    in_flight = (
-        f'SELECT COUNT(*) FROM "test_delivery" WHERE "account_id" = {insert(key.account_id)} '  # noqa: S608
-        f'AND "status" = {insert(DeliveryStatus.PENDING.value)} '
-        f'AND ("lease_expires_at" >= {insert(now)} OR ("lease_expires_at" IS NULL '
-        f'AND "created_at" >= {insert(now - STALE_AFTER)}))'
-    )
-    sql = (
-        f"INSERT INTO {PENDING_COLUMNS} SELECT {values} "
-        f'WHERE ({in_flight}) < {insert(deps.max_deliveries_in_flight)} RETURNING "id"'
-    )
-    if db.capabilities.dialect == "postgres":
-        async with in_transaction() as connection:
-            lock = 'SELECT 1 FROM "account" WHERE "id" = $1 FOR NO KEY UPDATE'
-            await connection.execute_query(lock, [key.account_id])
-            inserted = await connection.execute_query_dict(sql, insert.values)
-    else:
-        inserted = await db.execute_query_dict(sql, insert.values)
-    if not inserted:
+    started = await deps.delivery_starts.begin(start)
+    if started is None:
         raise DomainError(
             ErrorCode.RATE_LIMITED,
             f"This account already has {deps.max_deliveries_in_flight} test deliveries in "
             "flight, its limit; wait for one to finish.",
         )
-    delivery.id = inserted[0]["id"]
+    delivery.id = started.delivery_id
     # Written by the statement above, not by the ORM: tell the model, so it can be refreshed.
     delivery._saved_in_db = True
-    return delivery
+    return delivery, started
 
 
 async def _follow(
-    deps: Deps, delivery_id: int, on_subscribed: Callable[[], None] | None = None
+    deps: Deps,
+    delivery_id: int,
+    on_subscribed: Callable[[], None] | None = None,
+    first_step: DeliveryStep | None = None,
 ) -> AsyncGenerator[DeliveryStep, None]:
     """Stored steps then live ones, in order, each once, until the final step.
 
@@ -338,11 +354,15 @@ async def _follow(
     sequence number drops the copy. A gap in the live sequence sends it back to the store.
     """
     async with deps.broker.subscribe(delivery_channel(delivery_id)) as live:
-        # A delivery launched only now has nothing stored yet: every step will come live.
+        # A delivery launched only now has stored nothing but the STARTED step it was begun
+        # with (`first_step`): every later step will come live.
         read_store = on_subscribed is None
         if on_subscribed is not None:
             on_subscribed()
         seen = 0
+        if first_step is not None and not read_store:
+            yield first_step
+            seen = first_step.sequence
         waiting: asyncio.Task[dict[str, Any]] | None = None
         try:
             while True:

@@ -74,7 +74,8 @@ class StepRecorder:
     def __init__(self, deps: Deps, delivery: TestDelivery) -> None:
         self.deps = deps
         self.delivery = delivery
-        self.sequence = 0
+        # The STARTED step (1) was stored with the delivery (resolvers/delivery_starts.py).
+        self.sequence = 1
         self.finished = False
         # Whether an attempt began: its request may have reached the receiver.
         self.may_have_sent = False
@@ -213,20 +214,21 @@ async def publish_step(deps: Deps, row: DeliveryStep) -> None:
 
 async def _deliver(deps: Deps, delivery: TestDelivery, recorder: StepRecorder) -> None:
     event = WebhookEvent(delivery.event)
-    context = await reads.delivery_context(
-        api_key_id=delivery.api_key_id, number_id=delivery.number_id
+    # Read once for every delivery of the same key and number starting meanwhile (a burst).
+    key_id, number_id = delivery.api_key_id, delivery.number_id
+    context = await deps.coalesced.read(
+        ("delivery-context", key_id, number_id),
+        lambda: reads.delivery_context(api_key_id=key_id, number_id=number_id),
     )
     number = context.number
-    started = f"Test {event.value} webhook of key {context.key}"
-    if number is not None:
-        started += f" for number {number.msisdn}"
-    await recorder.step(StepReport(DeliveryStepKind.STARTED, detail=f"{started}."))
     if not delivery.url:
         reason = effective_webhook(context.settings.messaging, event, number).reason
         await recorder.finish(
             DeliveryStatus.FAILED, f"Nowhere to send it: {reason}", error_code=FailureCode.NO_URL
         )
         return
+    # A burst's other starts first: each shows its STARTED step before any request is sent.
+    await deps.delivery_starts.quiet()
     async with deps.delivery_admission.admit() as leave:
         # Out once the first request is sent, or the first attempt ends without sending it.
         recorder.on_request_sent = leave

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from resolvers.coalesced import Coalesced
 from resolvers.delivery_leases import DeliveryLeases
+from resolvers.delivery_starts import DeliveryStarts
 from resolvers.ratelimit import CredentialLimits
 from resolvers.step_journal import StepJournal
 from resolvers.webhook_sender import TaskRunner, WebhookSender
@@ -104,6 +106,9 @@ class Deps:
     webhook_issuer: str = "Vonage"
     last_used: LastUsedThrottle = field(default_factory=LastUsedThrottle)
     credential_limits: CredentialLimits = field(default_factory=CredentialLimits)
+    # Reads asked together (WebSocket session checks, a delivery burst's key settings),
+    # answered once per distinct question.
+    coalesced: Coalesced = field(default_factory=Coalesced)
     # Test deliveries; build_deps sets both, a Deps built by hand without them cannot send.
     webhook_sender: WebhookSender | None = None
     delivery_tasks: TaskRunner | None = None
@@ -112,6 +117,7 @@ class Deps:
     delivery_backoff_seconds: float = 1.0
     max_deliveries_in_flight: int = 5
     step_journal: StepJournal = field(default_factory=StepJournal)
+    delivery_starts: DeliveryStarts = field(default_factory=DeliveryStarts)
     delivery_admission: Admission = field(default_factory=Admission)
     # Told (event, status, error code) of every finished test delivery: the server counts them.
     on_delivery_finished: Callable[[str, str, str | None], None] | None = None

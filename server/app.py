@@ -98,6 +98,7 @@ def _lifespan(
             await deps.delivery_tasks.close(settings.delivery_shutdown_grace_seconds)
         # A delivery cancelled while its step was being written leaves the write to finish.
         await deps.step_journal.drained()
+        await deps.delivery_starts.drained()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -18,7 +18,6 @@ from resolvers import deliveries, provisioning
 from resolvers.delivery_run import judge
 from resolvers.deps import Admission
 from resolvers.errors import DomainError, ErrorCode
-from resolvers.events import delivery_channel
 from resolvers.webhook_sender import AttemptOutcome
 from server.tasks import BackgroundTasks
 from tests.deliveries import MakeEnv, pending_delivery
@@ -175,14 +174,7 @@ async def test_following_a_delivery_whose_process_died_ends_it_interrupted(
         event=WebhookEvent.MESSAGE_STATUS,
         url="https://hooks.example.com/status",
     )
-    # Never launched: as if its process died right after storing the first step.
-    await stored.DeliveryStep.create(
-        delivery_id=delivery.id,
-        sequence=1,
-        kind="STARTED",
-        at=env.deps.clock(),
-        status=DeliveryStatus.PENDING,
-    )
+    # Never launched: as if its process died right after storing it with its first step.
     steps = deliveries.delivery_steps(
         deps=env.deps, principal=seeded.principal(), delivery_id=delivery.id
     )
@@ -266,14 +258,12 @@ async def test_a_delivery_waits_for_admission_while_others_prepare(
         held = await start(rx.url(host="localhost"))
         deliveries.launch_delivery(env.deps, held)
         await asyncio.wait_for(resolving.wait(), 5)
-        # The second shows it started, then waits: it neither signs nor sends.
+        # The second is stored with its STARTED step, then waits: it neither signs nor sends.
         waiting = await start(rx.url())
-        async with env.deps.broker.subscribe(delivery_channel(waiting.id)) as live:
-            deliveries.launch_delivery(env.deps, waiting)
-            first = await asyncio.wait_for(anext(live), 5)
-            assert first["kind"] == "STARTED"
-            await asyncio.sleep(0.05)
-            assert await _kinds(waiting) == ["STARTED"] and rx.requests == []
+        assert await _kinds(waiting) == ["STARTED"]
+        deliveries.launch_delivery(env.deps, waiting)
+        await asyncio.sleep(0.05)
+        assert await _kinds(waiting) == ["STARTED"] and rx.requests == []
         # Once the first request is sent, its slot passes on.
         resolve.set()
         await asyncio.wait_for(env.tasks.wait(), 5)

@@ -55,7 +55,8 @@ async def test_concurrent_deliveries_share_writes_and_keep_their_order(
     journal = StepJournal()
 
     async def run(delivery: stored.TestDelivery) -> None:
-        for sequence in range(1, 6):
+        # Step 1 (STARTED) was stored with the delivery.
+        for sequence in range(2, 7):
             await journal.write(_step(env, delivery, sequence))
 
     with count_sql() as statements:
@@ -64,7 +65,7 @@ async def test_concurrent_deliveries_share_writes_and_keep_their_order(
     # 100 steps; each delivery waits for one before its next, so about one write per round.
     assert 1 <= len(inserts) <= 10
     for delivery in pending:
-        assert await _sequences(delivery) == [1, 2, 3, 4, 5]
+        assert await _sequences(delivery) == [1, 2, 3, 4, 5, 6]
 
 
 async def test_a_final_step_stores_its_deliverys_outcome_with_it(delivery_env: MakeEnv) -> None:
@@ -76,7 +77,7 @@ async def test_a_final_step_stores_its_deliverys_outcome_with_it(delivery_env: M
     final = _step(
         env,
         delivery,
-        1,
+        2,
         kind=DeliveryStepKind.FAILED,
         status=DeliveryStatus.FAILED,
         error_code="HTTP_STATUS",
@@ -94,18 +95,18 @@ async def test_a_duplicate_step_fails_alone_and_leaves_its_delivery_untouched(
     env = delivery_env(max_deliveries_in_flight=2)
     first, second = await _pending(env, 2)
     journal = StepJournal()
-    await journal.write(_step(env, first, 1))
+    await journal.write(_step(env, first, 2))
     first.status = DeliveryStatus.FAILED
     results = await asyncio.gather(
         # The same sequence again, as when two followers close one abandoned delivery.
-        journal.write(_step(env, first, 1, final=True), finished=first),
-        journal.write(_step(env, second, 1)),
-        journal.write(_step(env, first, 2)),
+        journal.write(_step(env, first, 2, final=True), finished=first),
+        journal.write(_step(env, second, 2)),
+        journal.write(_step(env, first, 3)),
         return_exceptions=True,
     )
     assert isinstance(results[0], IntegrityError)
     assert results[1:] == [None, None]
-    assert await _sequences(first) == [1, 2] and await _sequences(second) == [1]
+    assert await _sequences(first) == [1, 2, 3] and await _sequences(second) == [1, 2]
     assert (await stored.TestDelivery.get(id=first.id)).status is DeliveryStatus.PENDING
 
 
@@ -115,10 +116,10 @@ async def test_a_writer_cancelled_mid_write_still_has_its_step_stored(
     env = delivery_env()
     [delivery] = await _pending(env, 1)
     journal = StepJournal()
-    writer = asyncio.create_task(journal.write(_step(env, delivery, 1)))
+    writer = asyncio.create_task(journal.write(_step(env, delivery, 2)))
     await asyncio.sleep(0)  # handed in, not yet written
     writer.cancel()
     with pytest.raises(asyncio.CancelledError):
         await writer
     await journal.drained()
-    assert await _sequences(delivery) == [1]
+    assert await _sequences(delivery) == [1, 2]
