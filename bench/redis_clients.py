@@ -20,7 +20,7 @@ class RedisCount:
     owned: int  # any name, client address is one of the process's sockets
 
     def __str__(self) -> str:
-        return f"{self.owned} ({self.named} named switchboard:<pid>:)"
+        return f"{self.owned} ({self.named})"
 
 
 def _socket_ports(pid: int) -> set[int]:

@@ -86,7 +86,11 @@ class Bench:
         label = f"replica-{name}"
         if label not in self._servers:
             redis = {"REDIS_URL": self.options.redis_url, "REDIS_PREFIX": self.redis_prefix}
-            self._servers[label] = await _start_server("switchboard-replica", self, redis=redis)
+            # Two replicas pinned to one core would starve each other: like production's
+            # replicas they share every CPU (the load generator stays on its own).
+            self._servers[label] = await _start_server(
+                "switchboard-replica", self, redis=redis, cpus=set(ORIGINAL_CPUS)
+            )
         return self._servers[label]
 
     async def measure(self, targets: dict[str, tuple[Served, Requests]]) -> dict[str, LoadResult]:
@@ -195,6 +199,7 @@ async def _start_server(
     wrapper: tuple[str, ...] = (),
     start_seconds: float = 0,
     redis: dict[str, str] | None = None,
+    cpus: set[int] | None = None,
 ) -> Server:
     """`python -m bench.serve kind`, under `wrapper` (a command that runs it) if given;
     on Redis when `redis` has its URL and prefix (BENCH_REDIS_URL, BENCH_REDIS_PREFIX)."""
@@ -205,7 +210,7 @@ async def _start_server(
     }
     for name, value in (redis or {}).items():
         env[f"BENCH_{name}"] = value
-    server_cpus = _server_cpus() if bench.options.pin else None
+    server_cpus = cpus or (_server_cpus() if bench.options.pin else None)
     process = await asyncio.create_subprocess_exec(
         *wrapper,
         sys.executable,

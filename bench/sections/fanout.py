@@ -17,11 +17,13 @@ from bench import wsclient
 from bench.load import Request, fetch, process_rss_bytes, tree_cpu_seconds
 from bench.report import section, table, verdict
 from bench.run import Bench, Server
+from bench.sections.replica_streams import PLACEMENT
 from graph.relay import to_global_id
 from models.credentials import ApiKey
 
 ROUNDS = 5  # measured edits, after one that only checks every subscription is live
-WARMUP_SECONDS = 60.0
+WARMUP_SECONDS = 90.0
+SETTLE_SECONDS = 120.0
 HANDSHAKES_IN_FLIGHT = 64
 EDIT = """mutation($input: SignatureSettingsUpdateInput!) {
   signatureSettingsUpdate(input: $input) { userErrors { code message } } }"""
@@ -45,10 +47,22 @@ class Arrivals:
     def __init__(self, count: int) -> None:
         self.times: list[float | None] = [None] * count
         self.received = 0
+        self.frames = 0  # every `next`, the late ones of an earlier edit too
         self.everyone = asyncio.Event()
+
+    async def settled(self) -> None:
+        """Until no `next` arrived for a second: an edit that did not reach everyone in its
+        round must not spill into the next one."""
+        deadline = time.perf_counter() + SETTLE_SECONDS
+        while time.perf_counter() < deadline:
+            before = self.frames
+            await asyncio.sleep(1.0)
+            if self.frames == before:
+                return
 
     def recorder(self, index: int):
         def record(at: float, _payload: bytes) -> None:
+            self.frames += 1
             if self.times[index] is None:
                 self.times[index] = at
                 self.received += 1
@@ -105,7 +119,9 @@ async def _round(
         await asyncio.wait_for(arrivals.everyone.wait(), within)
     cpu = (tree_cpu_seconds([replica_a.pid]) or 0.0) - (cpu_before or 0.0)
     latencies = sorted((at - sent) * 1000 for at in arrivals.times if at is not None)
-    return Round(arrivals.received, latencies, cpu, time.process_time() - client_before)
+    measured = Round(arrivals.received, latencies, cpu, time.process_time() - client_before)
+    await arrivals.settled()
+    return measured
 
 
 async def _warm_up(edit: Editor, replica_a: Server, sockets: list[wsclient.GraphQLSocket]) -> Round:
@@ -117,13 +133,10 @@ async def _warm_up(edit: Editor, replica_a: Server, sockets: list[wsclient.Graph
     cpu_before, client_before = tree_cpu_seconds([replica_a.pid]), time.process_time()
     sent = time.perf_counter()
     deadline = sent + WARMUP_SECONDS
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not arrivals.everyone.is_set():
         await edit()
-        try:
-            await asyncio.wait_for(arrivals.everyone.wait(), 5.0)
-            break
-        except TimeoutError:
-            continue
+        # The edit reached everyone it could once `next` frames stop coming.
+        await arrivals.settled()
     cpu = (tree_cpu_seconds([replica_a.pid]) or 0.0) - (cpu_before or 0.0)
     latencies = sorted((at - sent) * 1000 for at in arrivals.times if at is not None)
     return Round(arrivals.received, latencies, cpu, time.process_time() - client_before)
@@ -199,6 +212,7 @@ def _report(
         f"console's LiveUpdates document, one key), {len(rounds)} edits made on replica B over "
         f"HTTP; {bench.database_label}; {seconds:.0f} s"
     )
+    print(PLACEMENT)
     print(
         f"opened {count} sockets in {setup.open_seconds:.1f} s ({HANDSHAKES_IN_FLIGHT} "
         f"handshakes at a time); replica A's open-files limit {_open_files(servers['A'].pid)} "

@@ -15,12 +15,17 @@ from bench.load import Request, tree_cpu_seconds
 from bench.receiver import RECEIVER_DELAY, start_receiver
 from bench.redis_clients import RedisClients, RedisCount
 from bench.report import section, table, verdict
-from bench.run import Bench, Server
+from bench.run import ORIGINAL_CPUS, Bench, Server
 from graph.relay import pk_of, to_global_id
 from models.credentials import ApiKey
 from models.deliveries import DeliveryStep
 
 COUNTS = (10, 100, 500)
+WARMUP_COUNT = 10
+PLACEMENT = (
+    f"placement: replicas A and B each may run on CPUs {','.join(map(str, ORIGINAL_CPUS))} "
+    "(not pinned; with PostgreSQL, Redis and the load generator on the same cores)"
+)
 ROUNDS = 3  # of the largest N, the median send→response gap kept (at most --rounds)
 FOLLOW_SECONDS = 60.0
 START = """mutation($input: TestDeliveryStartInput!) {
@@ -111,14 +116,20 @@ async def _stored(ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     return steps
 
 
+async def _sample_once(
+    clients: RedisClients, replicas: dict[str, Server], most: dict[str, RedisCount]
+) -> None:
+    for name, server in replicas.items():
+        count = await clients.count(server.pid)
+        if name not in most or count.owned > most[name].owned:
+            most[name] = count
+
+
 async def _sample_redis(
     clients: RedisClients, replicas: dict[str, Server], most: dict[str, RedisCount]
 ) -> None:
     while True:
-        for name, server in replicas.items():
-            count = await clients.count(server.pid)
-            if name not in most or count.owned > most[name].owned:
-                most[name] = count
+        await _sample_once(clients, replicas, most)
         await asyncio.sleep(0.25)
 
 
@@ -152,6 +163,7 @@ async def _measure(
         for outcome in await asyncio.gather(*waits, return_exceptions=True):
             if isinstance(outcome, BaseException) and not isinstance(outcome, TimeoutError):
                 raise outcome
+        await _sample_once(clients, replicas, most)
     finally:
         sampler.cancel()
         for socket in sockets:
@@ -207,6 +219,8 @@ async def run(bench: Bench) -> None:
     rounds = max(1, min(bench.options.rounds, ROUNDS))
     started = time.perf_counter()
     try:
+        # Unreported: every replica's Redis connections and database pool are made lazily.
+        await _measure(bench, replicas, clients, WARMUP_COUNT, url)
         results = [await _measure(bench, replicas, clients, n, url) for n in COUNTS[:-1]]
         big_rounds = [
             await _measure(bench, replicas, clients, COUNTS[-1], url) for _ in range(rounds)
@@ -227,6 +241,7 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
         f"{RECEIVER_DELAY * 1000:.0f} ms; N={big.count}: the median of {len(big_rounds)} rounds; "
         f"{bench.database_label}; {seconds:.0f} s"
     )
+    print(PLACEMENT)
     headers = (
         "",
         "failed",
@@ -237,13 +252,13 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
         "send→response p50 ms",
         "p99",
         "CPU ms/delivery A / B",
-        "Redis conns A / B",
+        "Redis conns A / B (named)",
     )
     print(table(headers, [_row(r) for r in results]))
     print(
         "first step: from sending testDeliveryStart to A to B's first deliverySteps message; "
         "Redis connections: the most CLIENT LIST showed per server process while the streams "
-        "ran, all of its sockets (those named switchboard:<pid>:)"
+        "ran: all of its sockets, and in brackets those named switchboard:<pid>:…"
     )
     delay_ms = RECEIVER_DELAY * 1000
     each = ", ".join(f"{r.gap / delay_ms:.2f}x" for r in big_rounds)
