@@ -55,7 +55,10 @@ class RedisClients:
 
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(
-            url, client_name=f"switchboard-bench-{uuid.uuid4().hex[:6]}", decode_responses=True
+            # Not `switchboard…`: tools that kill a server's connections by name spare it.
+            url,
+            client_name=f"bench-client-list-{uuid.uuid4().hex[:6]}",
+            decode_responses=True,
         )
 
     async def count(self, pid: int) -> RedisCount:
