@@ -58,6 +58,7 @@ class GraphQLSocket(asyncio.Protocol):
         self.nexts: list[tuple[float, bytes]] = []
         self.on_next: Callable[[float, bytes], None] | None = None
         self.others: list[dict[str, Any]] = []  # error / complete / anything unexpected
+        self.completed = asyncio.Event()  # a `complete` arrived (the server ended an operation)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -157,6 +158,8 @@ class GraphQLSocket(asyncio.Protocol):
             self.send_json({"type": "pong"})
         elif kind == "next":  # spelled in a way the fast check missed
             (self.on_next or (lambda t, p: self.nexts.append((t, p))))(at, payload)
+        elif kind == "complete":
+            self.completed.set()
         elif kind != "pong":
             self.others.append(message)
 

@@ -169,6 +169,9 @@ async def _measure(
             if isinstance(outcome, BaseException) and not isinstance(outcome, TimeoutError):
                 raise outcome
         await _sample_once(clients, replicas, most)
+        # Closing before the server's `complete` would only make it log a failed send.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(s.completed.wait() for s in sockets)), 5)
     finally:
         sampler.cancel()
         for socket in sockets:
