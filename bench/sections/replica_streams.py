@@ -40,6 +40,7 @@ DELIVERY_STEPS = """subscription($id: ID!) {
 @dataclass
 class Followed:
     sent_at: float = 0.0  # when the mutation went to A
+    answered_at: float = 0.0  # when A answered it
     delivery_id: int | None = None
     steps: list[tuple[int, str, float]] = field(default_factory=list)  # sequence, kind, seen
     error: str | None = None
@@ -70,6 +71,7 @@ class Result:
     failed: int
     lost: int  # stored steps never received
     reordered: int  # streams whose sequences were not 1, 2, 3… as stored
+    answered_ms: list[float]  # testDeliveryStart's answer from A
     first_step_ms: list[float]
     gaps_ms: list[float]
     redis: dict[str, RedisCount]  # the most seen during the run, per replica
@@ -98,6 +100,7 @@ async def _start(request: Request, followed: Followed, socket: wsclient.GraphQLS
             if line.lower().startswith(b"content-length:")
         )
         body = json.loads(await reader.readexactly(length))
+        followed.answered_at = time.perf_counter()
     finally:
         writer.close()
     payload = (body.get("data") or {}).get("testDeliveryStart") or {}
@@ -194,6 +197,7 @@ async def _measure(
         failed=failed,
         lost=lost,
         reordered=reordered,
+        answered_ms=[(f.answered_at - f.sent_at) * 1000 for f in followed if f.answered_at],
         first_step_ms=[(f.steps[0][2] - f.sent_at) * 1000 for f in followed if f.steps],
         gaps_ms=[g for f in followed if (g := f.gap_ms()) is not None],
         redis=most,
@@ -207,6 +211,7 @@ def _row(result: Result) -> list[object]:
         result.failed,
         result.lost,
         result.reordered,
+        f"{median(result.answered_ms):.1f}" if result.answered_ms else "n/a",
         f"{median(result.first_step_ms):.1f}" if result.first_step_ms else "n/a",
         f"{_percentile(result.first_step_ms, 0.99):.1f}",
         f"{result.gap:.1f}",
@@ -255,6 +260,7 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
         "failed",
         "lost steps",
         "reordered",
+        "start answered p50 ms",
         "1st step p50 ms",
         "p99",
         "send→response p50 ms",
@@ -264,7 +270,8 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
     )
     print(table(headers, [_row(r) for r in results]))
     print(
-        "first step: from sending testDeliveryStart to A to B's first deliverySteps message; "
+        "start answered: testDeliveryStart's answer from A; first step: from sending it to "
+        "A to B's first deliverySteps message; "
         "Redis connections: the most CLIENT LIST showed per server process while the streams "
         "ran: all of its sockets, and in brackets those named switchboard:<pid>:…"
     )
