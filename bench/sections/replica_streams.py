@@ -282,7 +282,9 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
         verdict(
             f"N={big.count} through Redis: median send→response gap on B",
             f"{big.gap:.1f} ms ({big.gap / delay_ms:.2f}x the receiver's delay; rounds: {each}); "
-            f"{'nothing' if clean else 'some steps'} failed, lost or reordered",
+            f"over the {len(big_rounds)} rounds {sum(r.failed for r in big_rounds)} streams "
+            f"failed, {sum(r.lost for r in big_rounds)} steps lost, "
+            f"{sum(r.reordered for r in big_rounds)} streams reordered",
             "0.90x-1.10x, none lost or reordered",
             abs(big.gap - delay_ms) <= delay_ms * 0.10 and clean,
         )
