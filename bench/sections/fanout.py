@@ -25,6 +25,7 @@ from models.credentials import ApiKey
 ROUNDS = 5  # measured edits, after one that only checks every subscription is live
 WARMUP_SECONDS = 60.0
 SETTLE_SECONDS = 30.0
+IDLE_SECONDS = 5.0
 HANDSHAKES_IN_FLIGHT = 64
 EDIT = """mutation($input: SignatureSettingsUpdateInput!) {
   signatureSettingsUpdate(input: $input) { userErrors { code message } } }"""
@@ -166,6 +167,13 @@ async def _warm_up(edit: Editor, replica_a: Server, sockets: list[wsclient.Graph
     return Round(arrivals.received, latencies, cpu, client, drained)
 
 
+async def _idle_cpu(replica_a: Server) -> float:
+    """What holding the sockets costs with nothing happening (e.g. credential re-checks)."""
+    before = tree_cpu_seconds([replica_a.pid]) or 0.0
+    await asyncio.sleep(IDLE_SECONDS)
+    return ((tree_cpu_seconds([replica_a.pid]) or 0.0) - before) / IDLE_SECONDS
+
+
 def _open_files(pid: int) -> str:
     with open(f"/proc/{pid}/limits") as limits:
         line = next(line for line in limits if line.startswith("Max open files"))
@@ -201,11 +209,12 @@ async def run(bench: Bench) -> None:
         open_rss = process_rss_bytes(servers["A"].pid)
         within = max(10.0, count / 1000)
         rounds = [await _round(edit, servers["A"], sockets, within) for _ in range(ROUNDS)]
+        idle_cpu = await _idle_cpu(servers["A"])
         refused = [s.others[0] for s in sockets if s.others]
     finally:
         for socket in sockets:
             socket.close()
-    setup = _Setup(count, opened, warm, (open_rss - idle_rss) / count / 1024, refused)
+    setup = _Setup(count, opened, warm, (open_rss - idle_rss) / count / 1024, refused, idle_cpu)
     _report(bench, servers, setup, rounds, time.perf_counter() - started)
     _print_shared_executions(servers["A"])
 
@@ -217,6 +226,7 @@ class _Setup:
     warm: Round
     kb_per_subscription: float
     refused: list[dict]
+    idle_cpu: float  # share of one core replica A spends with every socket open and no edits
 
 
 def _ms(value: float) -> str:
@@ -251,6 +261,10 @@ def _report(
         f"handshakes at a time); replica A's open-files limit {_open_files(servers['A'].pid)} "
         f"(inherited from the bench); refused or closed: {len(setup.refused)}"
         + (f", first: {json.dumps(setup.refused[0])[:200]}" if setup.refused else "")
+    )
+    print(
+        f"replica A with every socket open and no edits: {setup.idle_cpu * 100:.0f}% of a core "
+        f"(over {IDLE_SECONDS:g} s after the edits)"
     )
     headers = (
         "",
