@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import redis.asyncio as redis
 
@@ -23,8 +24,10 @@ class RedisCount:
         return f"{self.owned} ({self.named})"
 
 
-def _socket_ports(pid: int) -> set[int]:
-    """Local TCP ports of the sockets process `pid` holds open (Linux /proc)."""
+def _socket_ports(pid: int, remote_port: int) -> set[int]:
+    """Local TCP ports of the sockets process `pid` holds open to `remote_port` (Linux
+    /proc): the kernel reuses a local port for connections to different places, so a
+    webhook connection may share its port with another process's Redis connection."""
     inodes = set()
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -43,7 +46,8 @@ def _socket_ports(pid: int) -> set[int]:
                 next(handle)
                 for line in handle:
                     fields = line.split()
-                    if fields[9] in inodes:
+                    remote = int(fields[2].rsplit(":", 1)[1], 16)
+                    if fields[9] in inodes and remote == remote_port:
                         ports.add(int(fields[1].rsplit(":", 1)[1], 16))
         except (OSError, StopIteration):
             continue
@@ -54,6 +58,7 @@ class RedisClients:
     """The bench's own Redis connection (named, so it never counts as a server's)."""
 
     def __init__(self, url: str) -> None:
+        self._port = urlsplit(url).port or 6379
         self._redis = redis.Redis.from_url(
             # Not `switchboard…`: tools that kill a server's connections by name spare it.
             url,
@@ -63,7 +68,7 @@ class RedisClients:
 
     async def count(self, pid: int) -> RedisCount:
         clients = await self._redis.client_list()
-        ports = _socket_ports(pid)
+        ports = _socket_ports(pid, self._port)
         prefix = f"switchboard:{pid}:"
         named = sum(1 for client in clients if client.get("name", "").startswith(prefix))
         owned = sum(
