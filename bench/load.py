@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -33,13 +34,19 @@ class Request:
         return cls(port, head + body)
 
 
+# One target's request, or one per server when the load is split between servers.
+Requests = Request | Sequence[Request]
+
+
 @dataclass(frozen=True)
 class LoadResult:
     requests: int
     seconds: float
     latencies: list[float]  # seconds, sorted
     client_cpu_us: float  # this process's CPU per request
-    server_cpu_us: float | None  # the server process's CPU per request (all its threads)
+    # The server's CPU per request: all threads of its process and of the processes it
+    # started (`serve --workers`), summed over the servers the load was split between.
+    server_cpu_us: float | None
 
     @property
     def throughput(self) -> float:
@@ -93,21 +100,60 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every living process under it (uvicorn's workers, their helpers)."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        try:
+            for task in os.listdir(f"/proc/{tree[index]}/task"):
+                with open(f"/proc/{tree[index]}/task/{task}/children") as handle:
+                    tree += [int(child) for child in handle.read().split()]
+        except OSError:
+            pass
+        index += 1
+    return tree
+
+
+def tree_cpu_seconds(pids: Sequence[int]) -> float | None:
+    """CPU of the processes `pids` and all their descendants (None if one is gone)."""
+    total = 0.0
+    for root in pids:
+        for pid in process_tree(root):
+            seconds = process_cpu_seconds(pid)
+            if seconds is None and pid == root:
+                return None
+            total += seconds or 0.0
+    return total
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of one process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 async def run_load(
-    request: Request,
+    requests: Requests,
     *,
     concurrency: int,
     max_requests: int,
     seconds: float,
     server_pid: int | None = None,
+    server_pids: Sequence[int] = (),
 ) -> LoadResult:
     """`concurrency` connections, each sending its next request as soon as the last one is
-    answered, until `max_requests` were sent or `seconds` passed, whichever is first."""
+    answered, until `max_requests` were sent or `seconds` passed, whichever is first. With
+    several requests (one per server), connection i sends requests[i % len(requests)]."""
+    several = [requests] if isinstance(requests, Request) else list(requests)
+    pids = [*server_pids, *([server_pid] if server_pid else [])]
     latencies: list[float] = []
     issued = 0
     deadline = time.perf_counter() + seconds
 
-    async def connection() -> None:
+    async def connection(request: Request) -> None:
         nonlocal issued
         reader, writer = await asyncio.open_connection("127.0.0.1", request.port)
         try:
@@ -119,11 +165,11 @@ async def run_load(
         finally:
             writer.close()
 
-    server_before = process_cpu_seconds(server_pid) if server_pid else None
+    server_before = tree_cpu_seconds(pids) if pids else None
     cpu_before, started = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    await asyncio.gather(*(connection(several[i % len(several)]) for i in range(concurrency)))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_before
-    server_after = process_cpu_seconds(server_pid) if server_pid else None
+    server_after = tree_cpu_seconds(pids) if pids else None
     count = len(latencies)
     server_cpu = None
     if server_before is not None and server_after is not None and count:

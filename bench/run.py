@@ -9,14 +9,14 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 
-from bench.load import LoadResult, Request, run_load
+from bench.load import LoadResult, Requests, run_load
 from bench.seed import Seeded, seed
 from models.config import is_sqlite, tortoise_config
 from models.migrate import apply_migrations
@@ -26,6 +26,8 @@ from server.settings import Settings
 from signing.crypto import format_master_key, generate_master_key
 
 SERVER_START_SECONDS = 30.0
+# The CPUs this process may use before `pin_client` narrows it to one.
+ORIGINAL_CPUS = sorted(os.sched_getaffinity(0))
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Options:
     concurrency: int
     rounds: int
     pin: bool  # load generator and server each on a core of their own
+    redis_url: str | None = None  # None: the sections that need Redis are skipped
+    subscribers: int = 10_000  # the fanout section's settingsChanged sockets
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Server:
     kind: str
     port: int
     process: asyncio.subprocess.Process
+    metrics_port: int | None = None  # /metrics on 127.0.0.1, for the replicas
 
     @property
     def pid(self) -> int:
@@ -58,6 +63,9 @@ class Bench:
     settings: Settings
     deps: Deps
     seeded: Seeded
+    scratch: str = ""
+    # Every Redis key and channel of this run starts with it: runs sharing a Redis never mix.
+    redis_prefix: str = field(default_factory=lambda: f"switchboard-bench-{uuid.uuid4().hex[:8]}:")
     _servers: dict[str, Server] = field(default_factory=dict)
 
     @property
@@ -70,7 +78,22 @@ class Bench:
             self._servers[kind] = await _start_server(kind, self)
         return self._servers[kind]
 
-    async def measure(self, targets: dict[str, tuple[Server, Request]]) -> dict[str, LoadResult]:
+    async def replica(self, name: str) -> Server:
+        """Replica `name` (A, B…): a `switchboard-replica` server of its own, every replica on
+        the bench's database and on its Redis under this run's prefix; started on first use."""
+        if self.options.redis_url is None:
+            raise RuntimeError("replicas need --redis-url")
+        label = f"replica-{name}"
+        if label not in self._servers:
+            redis = {"REDIS_URL": self.options.redis_url, "REDIS_PREFIX": self.redis_prefix}
+            # Two replicas pinned to one core would starve each other: like production's
+            # replicas they share every CPU (the load generator stays on its own).
+            self._servers[label] = await _start_server(
+                "switchboard-replica", self, redis=redis, cpus=set(ORIGINAL_CPUS)
+            )
+        return self._servers[label]
+
+    async def measure(self, targets: dict[str, tuple[Served, Requests]]) -> dict[str, LoadResult]:
         """Warm every target, then alternate them for `rounds` rounds; per target, the round
         with the median throughput."""
         options = self.options
@@ -90,7 +113,7 @@ class Bench:
                         concurrency=options.concurrency,
                         max_requests=options.max_requests,
                         seconds=options.seconds,
-                        server_pid=server.pid,
+                        server_pids=_pids(server),
                     )
                 )
         return {label: _median_round(results) for label, results in rounds.items()}
@@ -108,6 +131,13 @@ class Bench:
         for server in self._servers.values():
             await _stop_server(server)
         self._servers.clear()
+
+
+Served = Server | Sequence[Server]
+
+
+def _pids(served: Served) -> list[int]:
+    return [served.pid] if isinstance(served, Server) else [server.pid for server in served]
 
 
 def _median_round(results: list[LoadResult]) -> LoadResult:
@@ -129,7 +159,7 @@ async def open_bench(options: Options) -> AsyncIterator[Bench]:
             await ctx.init(config=tortoise_config(url))
             try:
                 await apply_migrations(url)
-                bench = Bench(options, url, settings, deps, await seed(deps))
+                bench = Bench(options, url, settings, deps, await seed(deps), scratch)
                 try:
                     yield bench
                 finally:
@@ -163,15 +193,24 @@ async def _create_database(url: str) -> None:
 
 
 async def _start_server(
-    kind: str, bench: Bench, *, wrapper: tuple[str, ...] = (), start_seconds: float = 0
+    kind: str,
+    bench: Bench,
+    *,
+    wrapper: tuple[str, ...] = (),
+    start_seconds: float = 0,
+    redis: dict[str, str] | None = None,
+    cpus: set[int] | None = None,
 ) -> Server:
-    """`python -m bench.serve kind`, under `wrapper` (a command that runs it) if given."""
+    """`python -m bench.serve kind`, under `wrapper` (a command that runs it) if given;
+    on Redis when `redis` has its URL and prefix (BENCH_REDIS_URL, BENCH_REDIS_PREFIX)."""
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": bench.database_url,
         "SWITCHBOARD_SECRET_KEY": format_master_key(bench.settings.master_key),
     }
-    server_cpus = _server_cpus() if bench.options.pin else None
+    for name, value in (redis or {}).items():
+        env[f"BENCH_{name}"] = value
+    server_cpus = cpus or (_server_cpus() if bench.options.pin else None)
     process = await asyncio.create_subprocess_exec(
         *wrapper,
         sys.executable,
@@ -192,7 +231,9 @@ async def _start_server(
     if not line.startswith(b"listening "):
         await process.wait()
         raise SystemExit(f"the {kind} server failed to start (exit {process.returncode})")
-    return Server(kind, int(line.split()[1]), process)
+    words = line.split()
+    metrics_port = int(words[3]) if len(words) >= 4 and words[2] == b"metrics" else None
+    return Server(kind, int(words[1]), process, metrics_port)
 
 
 async def _stop_server(server: Server) -> None:

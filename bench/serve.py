@@ -1,4 +1,5 @@
-"""One server of the bench in its own process: `python -m bench.serve switchboard|rest`."""
+"""One server of the bench in its own process: `python -m bench.serve <kind>` (switchboard,
+switchboard-webhooks, switchboard-replica, switchboard-no-metrics, switchboard-traced, rest)."""
 
 # It binds 127.0.0.1 on a port the kernel picks, prints `listening <port>` once it accepts
 # connections, and serves one uvicorn worker on uvloop and httptools until it is terminated.
@@ -16,6 +17,7 @@ import uvicorn
 from bench.rest_baseline import create_rest_app
 from server.app import build_deps, create_app
 from server.cli import UVICORN_OPTIONS
+from server.metrics_endpoint import start_metrics_server
 from server.settings import Settings
 from signing.crypto import parse_master_key
 
@@ -24,8 +26,11 @@ def _app(kind: str):
     settings = Settings(
         database_url=os.environ["BENCH_DATABASE_URL"],
         master_key=parse_master_key(os.environ["SWITCHBOARD_SECRET_KEY"]),
+        # Only the replica sections' servers join Redis (bench/run.py sets these for them).
+        redis_url=os.environ.get("BENCH_REDIS_URL") or None,
+        redis_prefix=os.environ.get("BENCH_REDIS_PREFIX") or "switchboard:",
     )
-    if kind == "switchboard-webhooks":
+    if kind in ("switchboard-webhooks", "switchboard-replica"):
         # The stream bench's receiver is on loopback, and all its streams share one account.
         settings = replace(settings, allow_private_webhooks=True, max_deliveries_in_flight=10_000)
     if kind == "switchboard-no-metrics":
@@ -61,7 +66,12 @@ async def _serve(kind: str) -> None:
             await task
             raise SystemExit("the server stopped before it started")
         await asyncio.sleep(0.01)
-    print(f"listening {sock.getsockname()[1]}", flush=True)
+    metrics = ""
+    if kind == "switchboard-replica":
+        # The replica sections read its counters (e.g. Redis, shared executions) from here.
+        metrics_server = start_metrics_server("127.0.0.1", 0, None)
+        metrics = f" metrics {metrics_server.server_port}"
+    print(f"listening {sock.getsockname()[1]}{metrics}", flush=True)
     await task
 
 

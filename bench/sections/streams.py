@@ -15,13 +15,14 @@ from statistics import median
 
 import websockets
 
-from bench.load import process_cpu_seconds
+from bench.load import process_cpu_seconds, process_rss_bytes
+from bench.receiver import RECEIVER_DELAY
+from bench.receiver import start_receiver as _receiver
 from bench.report import section, table, verdict
 from bench.run import Bench, Server
 from graph.relay import to_global_id
 from models.credentials import ApiKey
 
-RECEIVER_DELAY = 0.2
 STREAM_COUNTS = (10, 100, 500)
 # Targets (issue 14): a start's server CPU on either database, and how soon the first step of
 # each of 500 deliveries started at once reaches its subscriber (the median of them).
@@ -35,15 +36,6 @@ ROUNDS = 3
 START_ONLY = 200
 TEST_WEBHOOK = """subscription($input: TestWebhookInput!) {
   testWebhook(input: $input) { kind final } }"""
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-
-
-def process_rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 @dataclass
@@ -51,33 +43,6 @@ class Stream:
     subscribed_at: float = 0.0
     steps: list[tuple[str, float]] = field(default_factory=list)
     error: str | None = None
-
-
-async def _receiver() -> tuple[asyncio.Server, int]:
-    """Answers every request 200 after RECEIVER_DELAY, as a slow customer endpoint would."""
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(
-                (
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            await reader.readexactly(length)
-            await asyncio.sleep(RECEIVER_DELAY)
-            writer.write(RESPONSE)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0, backlog=2048)
-    return server, server.sockets[0].getsockname()[1]
 
 
 async def _open(server: Server, token: str) -> websockets.ClientConnection:
