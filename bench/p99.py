@@ -49,9 +49,7 @@ async def measure(
     rounds: dict[str, list[tuple[LoadResult, Breakdown]]] = {label: [] for label in targets}
     for _ in range(options.rounds):
         for label, (server, request) in targets.items():
-            result = await run_load(
-                request, seconds=options.seconds, server_pid=server.pid, **load
-            )
+            result = await run_load(request, seconds=options.seconds, server_pid=server.pid, **load)
             rounds[label].append((result, await collect(server)))
     kept = {}
     for label, results in rounds.items():

@@ -28,7 +28,7 @@ PATH = "/__probe"
 class Record:
     """One HTTP request as the server saw it."""
 
-    __slots__ = ("start", "end", "wait", "statements", "rounds", "batches", "_open")
+    __slots__ = ("_open", "batches", "end", "rounds", "start", "statements", "wait")
 
     def __init__(self, start: float) -> None:
         self.start, self.end = start, start
@@ -130,9 +130,7 @@ class ProbeMiddleware:
 
 
 async def _answer(send: Send) -> None:
-    body = json.dumps(
-        {"requests": [record.row() for record in _requests], "gc": _pauses}
-    ).encode()
+    body = json.dumps({"requests": [record.row() for record in _requests], "gc": _pauses}).encode()
     _requests.clear()
     _pauses.clear()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]

@@ -16,8 +16,8 @@ from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLLeafType,
-    GraphQLResolveInfoHelpers,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     Undefined,
     get_nullable_type,
@@ -79,7 +79,7 @@ class _AsyncWork:
     These helpers run graphql-core's own methods on the executor's shared state instead.
     """
 
-    __slots__ = ("is_awaitable", "background_futures")
+    __slots__ = ("background_futures", "is_awaitable")
 
     track_async_work = Executor.track_async_work
     gather_async_work = Executor.gather_async_work

@@ -174,10 +174,46 @@ def _claims_under_any(deps: Deps, token: str) -> Mapping[str, Any]:
     raise AuthenticationError("The session token is not valid.")
 
 
-async def authenticate_session(*, deps: Deps, token: str) -> Principal:
+@dataclass(frozen=True, slots=True)
+class SessionRows:
+    """What the session check reads beside its answer: the key the session came through and
+    that key's account, which most requests go on to read anyway."""
+
+    api_key: rows.ApiKey
+    account: rows.Account
+
+    SOURCE = (
+        '"api_secret" AS "s" JOIN "api_key" AS "k" ON "k"."id" = "s"."api_key_id" '
+        'JOIN "account" AS "a" ON "a"."id" = "k"."account_id"'
+    )
+    COLUMNS = (
+        '"k"."id", "k"."account_id", "k"."key", "k"."nickname", "k"."is_primary", '
+        '"k"."created_at", "a"."name" AS "account_name", "a"."hipaa_enabled"'
+    )
+
+    @classmethod
+    def from_db(cls, record: dict[str, Any]) -> SessionRows:
+        account = rows.Account(
+            record["account_id"], record["account_name"], bool(record["hipaa_enabled"])
+        )
+        return cls(rows.ApiKey.from_db(record), account)
+
+
+@dataclass
+class ReadAlong:
+    """Rows authentication read on its way, for the same request to reuse. Only ever for that
+    request: every request checks its credentials afresh."""
+
+    rows: SessionRows | None = None
+
+
+async def authenticate_session(
+    *, deps: Deps, token: str, read_along: ReadAlong | None = None
+) -> Principal:
     """Verify a session token: algorithm pinned, signature, issuer, audience and expiry, then
     (one statement) that its secret is still live and the token was not revoked, so revoking,
-    rolling or expiring a secret ends its sessions on every replica by the next request."""
+    rolling or expiring a secret ends its sessions on every replica by the next request. The
+    same statement reads the session's key and account into `read_along`."""
     claims = _claims_under_any(deps, token)
     # Checked on every use, as PyJWT would: valid while `exp` is still ahead.
     expires = claims["exp"]
@@ -198,24 +234,28 @@ async def authenticate_session(*, deps: Deps, token: str) -> Principal:
         )
     except (TypeError, ValueError):
         raise AuthenticationError("The session token is not valid.") from None
-    if not await _session_live(principal, deps.clock()):
+    found = await _live_session(principal, deps.clock())
+    if found is None:
         raise AuthenticationError("The session has ended: logged out, or its secret revoked.")
+    if read_along is not None:
+        read_along.rows = found
     return principal
 
 
-async def _session_live(principal: Principal, now: datetime) -> bool:
-    """Whether the token's secret (of the key it names) is live and the token not revoked."""
+async def _live_session(principal: Principal, now: datetime) -> SessionRows | None:
+    """The token's key and account if its secret (of the key it names) is live and the token
+    not revoked, else None."""
     select = rows.Select(ApiSecret._meta.db)
-    sql = (
-        'SELECT 1 AS "live" FROM "api_secret" AS "s" '  # noqa: S608 - placeholders only
-        f'WHERE "s"."id" = {select(principal.secret_id)} '
+    where = (
+        f'"s"."id" = {select(principal.secret_id)} '  # noqa: S608 - placeholders only
         f'AND "s"."api_key_id" = {select(principal.via_api_key_id)} '
         'AND "s"."revoked_at" IS NULL '
         f'AND ("s"."expires_at" IS NULL OR "s"."expires_at" > {select(now)}) '
         'AND NOT EXISTS (SELECT 1 FROM "revoked_session" AS "r" '
         f'WHERE "r"."jti" = {select(principal.session_id)})'
     )
-    return bool(await select.db.execute_query_dict(sql, select.values))
+    found = await select.fetch(SessionRows, where)
+    return found[0] if found else None
 
 
 def _optional_int(value: object) -> int | None:
@@ -235,9 +275,16 @@ async def verify(*, deps: Deps, header: str) -> Principal:
     return await authenticate_basic(deps=deps, credentials=credentials)
 
 
-async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
+async def authenticate(
+    *,
+    deps: Deps,
+    header: str,
+    client_address: str | None = None,
+    read_along: ReadAlong | None = None,
+) -> Principal:
     """The principal an Authorization header stands for, or AuthenticationError; past the
-    failure limits for key and secret, TooManyAttempts even for right credentials.
+    failure limits for key and secret, TooManyAttempts even for right credentials. Rows read
+    on the way go into `read_along`.
 
     Session tokens are never refused for failures: a token cannot be guessed (it is signed),
     so counting them would only let failures made with other credentials lock its holder out.
@@ -249,7 +296,7 @@ async def authenticate(*, deps: Deps, header: str, client_address: str | None = 
         await attempt_guard(deps=deps, client_address=client_address, api_key=None).failed(now)
         raise
     if isinstance(credentials, BearerToken):
-        return await authenticate_session(deps=deps, token=credentials.token)
+        return await authenticate_session(deps=deps, token=credentials.token, read_along=read_along)
     guard = attempt_guard(deps=deps, client_address=client_address, api_key=credentials.api_key)
     wait = await guard.wait(now)
     if wait > 0:

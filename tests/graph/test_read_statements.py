@@ -49,10 +49,10 @@ async def test_a_page_loads_only_what_its_nodes_select(
     with count_sql() as statements:
         body = await gql(client, KEYS_ONLY, auth=auth)
     assert len(body["data"]["viewer"]["account"]["apiKeys"]["edges"]) == 3
-    # The session's liveness check, the account and the page: no secrets, messaging or
-    # signature statement.
-    assert len(statements) == 3, statements
-    assert statements[0].startswith('SELECT 1 AS "live"')
+    # The session's liveness check (which reads the account on the way) and the page: no
+    # account, secrets, messaging or signature statement.
+    assert len(statements) == 2, statements
+    assert '"revoked_session"' in statements[0] and '"account"' in statements[0]
     reads = statements[1:]
     assert not any("api_secret" in s or "messaging_config" in s for s in reads)
 
@@ -68,9 +68,9 @@ async def test_fragments_and_aliases_are_looked_into(
     assert [len(e["node"]["secrets"]) for e in edges] == [1, 1, 1]
     assert {e["node"]["messaging"]["api"] for e in edges} == {"SMS_API"}
     assert {e["node"]["signature"]["method"] for e in edges} == {"SHA256_HMAC"}
-    # The session's liveness check, then account, page, secrets, messaging+signature: one
-    # statement per kind for the whole page.
-    assert len(statements) == 5, statements
+    # The session's liveness check (with the account), then page, secrets,
+    # messaging+signature: one statement per kind for the whole page.
+    assert len(statements) == 4, statements
 
 
 async def test_a_key_reached_alone_answers_the_same(
