@@ -142,8 +142,10 @@ def main() -> None:
     from bench import serve
 
     kind = sys.argv[-1]
+    make_app = getattr(serve, "_app", None)
+    if make_app is None:
+        raise SystemExit("bench.serve no longer builds its app with _app(kind): update bench.probe")
     install()
-    make_app = serve._app
     serve._app = lambda name: ProbeMiddleware(make_app(name))  # type: ignore[assignment]
     sys.argv = ["bench.serve", kind]
     serve.main()
