@@ -17,12 +17,14 @@ from weakref import WeakKeyDictionary
 from graphql import (
     GraphQLLeafType,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     Undefined,
     get_nullable_type,
     is_leaf_type,
     is_non_null_type,
 )
+from graphql.execution.executor import Executor
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 STRAWBERRY_FIELD = "strawberry-definition"
@@ -38,6 +40,9 @@ class PlainLeaf(NamedTuple):
 _PLAIN: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], PlainLeaf | None]] = (
     WeakKeyDictionary()
 )
+
+
+_UNKNOWN: Any = object()
 
 
 def plain_leaf(schema: GraphQLSchema, parent: GraphQLObjectType, name: str) -> PlainLeaf | None:
@@ -63,8 +68,39 @@ def _classify(parent: GraphQLObjectType, name: str) -> PlainLeaf | None:
     return PlainLeaf(attribute, leaf, not is_non_null_type(field.type))  # type: ignore[arg-type]
 
 
+class _AsyncWork:
+    """What graphql-core's resolve-info helpers use of an executor, held apart from it.
+
+    graphql-core gives every executor helpers made of its own bound methods: executor ->
+    helpers -> method -> executor, a reference cycle that made everything one request's
+    execution touched (its fields, loaders, rows, about 380 objects) garbage only the cyclic
+    collector could free. A young collection came every hundred-odd dashboard requests and
+    took over 100 ms on this machine: the p99 of /graphql in `make bench` (bench/probe.py).
+    These helpers run graphql-core's own methods on the executor's shared state instead.
+    """
+
+    __slots__ = ("background_futures", "is_awaitable")
+
+    track_async_work = Executor.track_async_work
+    gather_async_work = Executor.gather_async_work
+    settle_in_background = Executor.settle_in_background
+
+    def __init__(self, is_awaitable: Any, background_futures: set[Any]) -> None:
+        self.is_awaitable = is_awaitable
+        self.background_futures = background_futures
+
+
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, reading plain scalar and enum attributes directly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # This schema's classified fields, looked up without the weak dictionary per field.
+        self.plain_fields = _PLAIN.setdefault(self.schema, {})
+        work = _AsyncWork(self.is_awaitable, self.background_futures)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=work.gather_async_work, track=work.track_async_work
+        )
 
     def execute_field(
         self,
@@ -76,7 +112,10 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         # A resolve middleware (an extension with a `resolve` hook) sees every field.
         if not self.middleware_manager or not self.middleware_manager.middlewares:
-            plain = plain_leaf(self.schema, parent_type, field_details_list[0].node.name.value)
+            name = field_details_list[0].node.name.value
+            plain = self.plain_fields.get((parent_type.name, name), _UNKNOWN)
+            if plain is _UNKNOWN:
+                plain = plain_leaf(self.schema, parent_type, name)
             if plain is not None:
                 try:
                     value = getattr(source, plain.attribute)

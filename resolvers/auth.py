@@ -186,11 +186,47 @@ def _claims_under_any(deps: Deps, token: str) -> Mapping[str, Any]:
     raise AuthenticationError("The session token is not valid.")
 
 
-async def authenticate_session(*, deps: Deps, token: str, coalesced: bool = False) -> Principal:
+@dataclass(frozen=True, slots=True)
+class SessionRows:
+    """What the session check reads beside its answer: the key the session came through and
+    that key's account, which most requests go on to read anyway."""
+
+    api_key: rows.ApiKey
+    account: rows.Account
+
+    SOURCE = (
+        '"api_secret" AS "s" JOIN "api_key" AS "k" ON "k"."id" = "s"."api_key_id" '
+        'JOIN "account" AS "a" ON "a"."id" = "k"."account_id"'
+    )
+    COLUMNS = (
+        '"k"."id", "k"."account_id", "k"."key", "k"."nickname", "k"."is_primary", '
+        '"k"."created_at", "a"."name" AS "account_name", "a"."hipaa_enabled"'
+    )
+
+    @classmethod
+    def from_db(cls, record: dict[str, Any]) -> SessionRows:
+        account = rows.Account(
+            record["account_id"], record["account_name"], bool(record["hipaa_enabled"])
+        )
+        return cls(rows.ApiKey.from_db(record), account)
+
+
+@dataclass
+class ReadAlong:
+    """Rows authentication read on its way, for the same request to reuse. Only ever for that
+    request: every request checks its credentials afresh."""
+
+    rows: SessionRows | None = None
+
+
+async def authenticate_session(
+    *, deps: Deps, token: str, coalesced: bool = False, read_along: ReadAlong | None = None
+) -> Principal:
     """Verify a session token: algorithm pinned, signature, issuer, audience and expiry, then
     (one statement) that its secret is still live and the token was not revoked, so revoking,
-    rolling or expiring a secret ends its sessions on every replica by the next request.
-    `coalesced`: the statement may answer other checks of the same session asked meanwhile
+    rolling or expiring a secret ends its sessions on every replica by the next request. The
+    same statement reads the session's key and account into `read_along`. `coalesced`: the
+    statement may answer other checks of the same session asked meanwhile
     (resolvers/coalesced.py), still sent after this check began."""
     claims = _claims_under_any(deps, token)
     # Checked on every use, as PyJWT would: valid while `exp` is still ahead.
@@ -214,29 +250,33 @@ async def authenticate_session(*, deps: Deps, token: str, coalesced: bool = Fals
         raise AuthenticationError("The session token is not valid.") from None
     key = (principal.secret_id, principal.via_api_key_id, principal.session_id)
     if coalesced:
-        live = await deps.coalesced.read(("session", key), lambda: _session_live(key, deps.clock()))
+        found = await deps.coalesced.read(
+            ("session", key), lambda: _live_session(key, deps.clock())
+        )
     else:
-        live = await _session_live(key, deps.clock())
-    if not live:
+        found = await _live_session(key, deps.clock())
+    if found is None:
         raise AuthenticationError("The session has ended: logged out, or its secret revoked.")
+    if read_along is not None:
+        read_along.rows = found
     return principal
 
 
-async def _session_live(key: SessionKey, now: datetime) -> bool:
-    """Whether the token's secret (of the key it names) is live and the token not revoked;
-    `key` is (secret id, key id, token id)."""
+async def _live_session(key: SessionKey, now: datetime) -> SessionRows | None:
+    """The token's key and account if its secret (of the key it names) is live and the token
+    not revoked, else None; `key` is (secret id, key id, token id)."""
     secret_id, via_api_key_id, session_id = key
     select = rows.Select(ApiSecret._meta.db)
-    sql = (
-        'SELECT 1 AS "live" FROM "api_secret" AS "s" '  # noqa: S608 - placeholders only
-        f'WHERE "s"."id" = {select(secret_id)} '
+    where = (
+        f'"s"."id" = {select(secret_id)} '  # noqa: S608 - placeholders only
         f'AND "s"."api_key_id" = {select(via_api_key_id)} '
         'AND "s"."revoked_at" IS NULL '
         f'AND ("s"."expires_at" IS NULL OR "s"."expires_at" > {select(now)}) '
         'AND NOT EXISTS (SELECT 1 FROM "revoked_session" AS "r" '
         f'WHERE "r"."jti" = {select(session_id)})'
     )
-    return bool(await select.db.execute_query_dict(sql, select.values))
+    found = await select.fetch(SessionRows, where)
+    return found[0] if found else None
 
 
 def _optional_int(value: object) -> int | None:
@@ -256,9 +296,16 @@ async def verify(*, deps: Deps, header: str) -> Principal:
     return await authenticate_basic(deps=deps, credentials=credentials)
 
 
-async def authenticate(*, deps: Deps, header: str, client_address: str | None = None) -> Principal:
+async def authenticate(
+    *,
+    deps: Deps,
+    header: str,
+    client_address: str | None = None,
+    read_along: ReadAlong | None = None,
+) -> Principal:
     """The principal an Authorization header stands for, or AuthenticationError; past the
-    failure limits for key and secret, TooManyAttempts even for right credentials.
+    failure limits for key and secret, TooManyAttempts even for right credentials. Rows read
+    on the way go into `read_along`.
 
     Session tokens are never refused for failures: a token cannot be guessed (it is signed),
     so counting them would only let failures made with other credentials lock its holder out.
@@ -270,7 +317,7 @@ async def authenticate(*, deps: Deps, header: str, client_address: str | None = 
         await attempt_guard(deps=deps, client_address=client_address, api_key=None).failed(now)
         raise
     if isinstance(credentials, BearerToken):
-        return await authenticate_session(deps=deps, token=credentials.token)
+        return await authenticate_session(deps=deps, token=credentials.token, read_along=read_along)
     guard = attempt_guard(deps=deps, client_address=client_address, api_key=credentials.api_key)
     wait = await guard.wait(now)
     if wait > 0:

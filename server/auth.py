@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from resolvers.auth import authenticate
+from resolvers.auth import ReadAlong, authenticate
 from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
@@ -20,6 +20,8 @@ from server import metrics
 from server.negotiation import JSON, error_response, response_media_type
 
 PRINCIPAL_KEY = "switchboard.principal"
+# Rows authentication read on the way (resolvers.auth.ReadAlong), for this request only.
+READ_ALONG_KEY = "switchboard.read_along"
 REQUEST_INFO_KEY = "switchboard.request"
 log = logging.getLogger("switchboard.auth")
 
@@ -92,9 +94,13 @@ class AuthMiddleware:
         header = headers.get("authorization")
         if header is not None:
             info = scope[REQUEST_INFO_KEY]
+            read_along = scope[READ_ALONG_KEY] = ReadAlong()
             try:
                 scope[PRINCIPAL_KEY] = await authenticate(
-                    deps=self.deps, header=header, client_address=info.client_address
+                    deps=self.deps,
+                    header=header,
+                    client_address=info.client_address,
+                    read_along=read_along,
                 )
             except AuthenticationError as exc:
                 metrics.authentication_failures.get("http").inc()

@@ -24,7 +24,7 @@ from resolvers.deps import Deps
 from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
 from server import metrics
-from server.auth import PRINCIPAL_KEY, REQUEST_INFO_KEY, request_info
+from server.auth import PRINCIPAL_KEY, READ_ALONG_KEY, REQUEST_INFO_KEY, request_info
 from server.graphiql import graphiql_html
 from server.http_input import HttpInputRules, RequestRefused
 from server.logs import REFUSAL_KEY
@@ -147,13 +147,17 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
             # The socket's own ID, for its connection_init; each operation gets another.
             info = request_info(request.scope, uuid.uuid4().hex)
             return Context(request, None, self.deps, None, info, cache_loaders=False)
-        return Context(
+        context = Context(
             request,
             response,
             self.deps,
             request.scope.get(PRINCIPAL_KEY),
             request.scope[REQUEST_INFO_KEY],
         )
+        read_along = request.scope.get(READ_ALONG_KEY)
+        if context.principal is not None and read_along is not None:
+            context.loaders.prime_read_along(context.principal, read_along)
+        return context
 
     async def on_ws_connect(self, context: Context) -> None:
         header = authorization_of(context)

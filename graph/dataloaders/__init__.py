@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from resolvers import reads
+from resolvers.auth import ReadAlong
 from resolvers.deps import Deps
 from resolvers.principal import Principal
 
@@ -64,6 +65,16 @@ class Loaders:
 
             self._nodes = DataLoader(load_fn=load, cache=self.cache)
         return self._nodes
+
+    def prime_read_along(self, principal: Principal, read_along: ReadAlong) -> None:
+        """What authenticating this request read (its session's key and account): the viewer's
+        `account` and `apiKey` need no statement of their own."""
+        found = read_along.rows
+        if not self.cache or found is None or found.account.id != principal.account_id:
+            return
+        self.account.prime(found.account.id, found.account)
+        if found.api_key.id == principal.via_api_key_id:
+            self.api_key.prime(found.api_key.id, found.api_key)
 
     async def preload_keys(self, rows: Iterable[Any], fields: Collection[str]) -> None:
         """Settle, for a page of keys, what `fields` will ask of each key: the statements the

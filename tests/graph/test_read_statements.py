@@ -6,6 +6,7 @@ import httpx
 
 from graph.relay import to_global_id
 from models.account import Account
+from models.credentials import ApiKey
 from resolvers import provisioning
 from resolvers.deps import Deps
 from tests.conftest import Seeded, basic_header, gql
@@ -49,12 +50,30 @@ async def test_a_page_loads_only_what_its_nodes_select(
     with count_sql() as statements:
         body = await gql(client, KEYS_ONLY, auth=auth)
     assert len(body["data"]["viewer"]["account"]["apiKeys"]["edges"]) == 3
-    # The session's liveness check, the account and the page: no secrets, messaging or
-    # signature statement.
-    assert len(statements) == 3, statements
-    assert statements[0].startswith('SELECT 1 AS "live"')
+    # The session's liveness check (which reads the account on the way) and the page: no
+    # account, secrets, messaging or signature statement.
+    assert len(statements) == 2, statements
+    assert '"revoked_session"' in statements[0] and '"account"' in statements[0]
     reads = statements[1:]
     assert not any("api_secret" in s or "messaging_config" in s for s in reads)
+
+
+async def test_what_authentication_read_is_used_by_its_own_request_only(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    auth, query = seeded.bearer(), "{ viewer { account { name } apiKey { nickname } } }"
+    with count_sql() as statements:
+        await gql(client, query, auth=auth)
+    # The session check read the account and the key: nothing else is sent.
+    assert len(statements) == 1, statements
+    await Account.filter(id=seeded.account_id).update(name="Renamed Ltd")
+    await ApiKey.filter(id=seeded.api_key_id).update(nickname="Renamed key")
+    # The next request checks the session again, and so reads both afresh.
+    body = await gql(client, query, auth=auth)
+    assert body["data"]["viewer"] == {
+        "account": {"name": "Renamed Ltd"},
+        "apiKey": {"nickname": "Renamed key"},
+    }
 
 
 async def test_fragments_and_aliases_are_looked_into(
@@ -68,9 +87,9 @@ async def test_fragments_and_aliases_are_looked_into(
     assert [len(e["node"]["secrets"]) for e in edges] == [1, 1, 1]
     assert {e["node"]["messaging"]["api"] for e in edges} == {"SMS_API"}
     assert {e["node"]["signature"]["method"] for e in edges} == {"SHA256_HMAC"}
-    # The session's liveness check, then account, page, secrets, messaging+signature: one
-    # statement per kind for the whole page.
-    assert len(statements) == 5, statements
+    # The session's liveness check (with the account), then page, secrets,
+    # messaging+signature: one statement per kind for the whole page.
+    assert len(statements) == 4, statements
 
 
 async def test_a_key_reached_alone_answers_the_same(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.config import KeptStateConnection, tortoise_config
+from models.config import POOL_MAX_SIZE, KeptStateConnection, tortoise_config
 
 
 def _default(url: str):
@@ -21,6 +21,11 @@ def test_postgres_connections_go_back_to_the_pool_without_a_reset_round_trip() -
     )
     # An open transaction is still rolled back on release; only the reset query goes.
     assert KeptStateConnection.get_reset_query(None) == ""  # type: ignore[arg-type]
+
+
+def test_a_postgres_pool_holds_enough_connections_for_concurrent_dashboards() -> None:
+    credentials = _default("postgres://switchboard@db.internal:5432/switchboard")["credentials"]
+    assert int(credentials["maxsize"]) == POOL_MAX_SIZE > 5  # Tortoise's own default
 
 
 def test_an_embedded_sqlite_file_commits_without_fsync_unless_told_otherwise() -> None:
