@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from starlette.routing import WebSocketRoute
 from websockets.exceptions import ConnectionClosed
 
 from graph.relay import to_global_id
@@ -194,3 +195,25 @@ async def test_duplicate_ids_and_the_per_socket_limit_still_apply(
         with pytest.raises(ConnectionClosed) as closed:
             await second.receive()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4409
+
+
+def view_of(app: Any) -> Any:
+    (route,) = [r for r in app.routes if isinstance(r, WebSocketRoute)]
+    return route.endpoint
+
+
+async def test_one_check_per_distinct_credential_however_many_sockets_hold_it(
+    app: Any, seeded: Seeded
+) -> None:
+    watcher = view_of(app).credential_watcher
+    admin, viewer = seeded.bearer(Role.ADMIN), seeded.bearer(Role.VIEWER)
+    async with live_server(app) as url, sockets(url, [admin] * 10 + [viewer] * 5):
+        assert watcher.credentials == 2
+        checks = watcher.checks
+        await watcher.check_all()
+        assert watcher.checks - checks == 2
+    await until(lambda: _no_credentials(watcher))
+
+
+async def _no_credentials(watcher: Any) -> bool:
+    return bool(watcher.credentials == 0)
