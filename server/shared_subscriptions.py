@@ -254,6 +254,10 @@ class SharedSubscriptions:
     def groups(self) -> int:
         return len(self._groups)
 
+    @property
+    def members(self) -> int:
+        return sum(len(group.members) for group in self._groups.values())
+
 
 class SharedSubscriptionsHandler(FrameCheckedHandler):
     """Runs a shareable `subscribe` as a member of its group (after the persisted-documents
