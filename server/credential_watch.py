@@ -55,6 +55,8 @@ class CredentialWatcher:
             held.discard(socket)
             if not held:
                 del self._sockets[header]
+        if not self._sockets:
+            self._stop()
 
     @property
     def credentials(self) -> int:
@@ -62,8 +64,14 @@ class CredentialWatcher:
         return len(self._sockets)
 
     async def close(self) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        """No socket left: the task ends now rather than at its next tick (a new socket
+        starts another)."""
         if self._task is not None:
             self._task.cancel()
+            self._task = None
 
     async def _run(self) -> None:
         try:
@@ -71,7 +79,8 @@ class CredentialWatcher:
                 await asyncio.sleep(self.interval)
                 await self.check_all()
         finally:
-            self._task = None
+            if self._task is asyncio.current_task():
+                self._task = None
 
     async def check_all(self) -> None:
         """Each credential once, CONCURRENCY at a time (workers, not a task per credential)."""
