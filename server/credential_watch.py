@@ -40,6 +40,7 @@ class CredentialWatcher:
         self.interval = interval_seconds
         self._sockets: dict[str, set[WatchedSocket]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._sleeping = False
         # Closing tasks, kept until done (the loop holds tasks only weakly).
         self._closing: set[asyncio.Task[None]] = set()
         self.checks = 0
@@ -67,19 +68,26 @@ class CredentialWatcher:
         self._stop()
 
     def _stop(self) -> None:
-        """No socket left: the task ends now rather than at its next tick (a new socket
-        starts another)."""
+        """No socket left: a sleeping task ends now rather than at its next tick; one in the
+        middle of its checks ends once they are done (cancelling a query half-way can leave
+        its database connection unusable). A new socket starts another task."""
         if self._task is not None:
-            self._task.cancel()
+            if self._sleeping:
+                self._task.cancel()
             self._task = None
 
     async def _run(self) -> None:
+        me = asyncio.current_task()
         try:
-            while self._sockets:
-                await asyncio.sleep(self.interval)
+            while self._sockets and self._task is me:
+                self._sleeping = True
+                try:
+                    await asyncio.sleep(self.interval)
+                finally:
+                    self._sleeping = False
                 await self.check_all()
         finally:
-            if self._task is asyncio.current_task():
+            if self._task is me:
                 self._task = None
 
     async def check_all(self) -> None:
