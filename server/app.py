@@ -71,10 +71,11 @@ def build_deps(settings: Settings) -> Deps:
         on_delivery_finished=delivery_finished if settings.metrics else None,
         delivery_leases=DeliveryLeases(lease_seconds=settings.delivery_lease_seconds),
     )
-    if settings.redis_url:
-        # With Redis, every replica counts the same failed logins and reveals.
+    if isinstance(deps.broker, RedisBroker):
+        # With Redis, every replica counts the same failed logins and reveals, through the
+        # broker's own publishing pool (connections per process stay at most four).
         deps.credential_limits.share(
-            RedisCounters(settings.redis_url, prefix=settings.redis_prefix)
+            RedisCounters(deps.broker.client, prefix=settings.redis_prefix)
         )
     return deps
 

@@ -60,6 +60,12 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # A WebSocket message may be as large as an HTTP body (server/limits.py), no larger: past
     # it uvicorn closes with 1009 before the frame is buffered (its default is 16 MiB).
     "ws_max_size": MAX_BODY_BYTES,
+    # Named rather than "auto" (which picks it today because `websockets` is installed): the
+    # sans-I/O protocol runs no task of its own per connection, where websockets' legacy
+    # protocol runs three. Measured with 10,000 open sockets each holding one settingsChanged
+    # subscription: ~34 KB per socket, against ~32 KB with wsproto (not a dependency, and
+    # more CPU per frame) and ~41 KB with the legacy protocol at 1,000 sockets.
+    "ws": "websockets-sansio",
 }
 
 
@@ -71,8 +77,21 @@ def proxy_options(trusted: str | None) -> dict[str, Any]:
     return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
+def _raise_open_files() -> None:
+    """Every open WebSocket is a file descriptor: a replica holding thousands of open pages
+    needs more than the usual soft limit of 1,024. Raised to the hard limit, no further."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
+
+    _raise_open_files()
 
     if args.dev:
         os.environ["SWITCHBOARD_DEV"] = "1"

@@ -67,7 +67,10 @@ def operation_metrics(known_operations: Iterable[str] = ()) -> type[SchemaExtens
             if ctx.pre_execution_errors or ctx.graphql_document is None:
                 return
             operation = _operation(ctx.graphql_document, ctx.operation_name)
-            if operation is not None and operation.operation.value == "subscription":
+            # A shared execution serves many subscriptions: its members are counted as they
+            # join and leave (server/shared_subscriptions.py).
+            shared = getattr(ctx.context, "shared_execution", False)
+            if operation is not None and operation.operation.value == "subscription" and not shared:
                 self._subscription = _root_field(operation) or OTHER
                 subscriptions_open.get(self._subscription).inc()
 

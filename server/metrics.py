@@ -53,6 +53,18 @@ SUBSCRIPTIONS_OPEN = Gauge(
     ["kind"],
     multiprocess_mode="livesum",
 )
+SHARED_EXECUTIONS = Counter(
+    "switchboard_shared_subscription_executions",
+    "Executions of shared subscriptions (one per event per group of equal subscribers), "
+    "by kind (the subscription field).",
+    ["kind"],
+)
+SHARED_FRAMES = Counter(
+    "switchboard_shared_subscription_frames",
+    "`next` frames sent to members of shared subscriptions, by kind: divided by "
+    "executions, how many subscribers one execution served.",
+    ["kind"],
+)
 TEST_DELIVERIES = Counter(
     "switchboard_test_deliveries",
     "Test deliveries finished, by event, outcome (succeeded, failed) and error code.",
@@ -132,6 +144,8 @@ class LabelChildren:
 http_requests = LabelChildren(HTTP_REQUESTS)
 http_duration = LabelChildren(HTTP_DURATION)
 subscriptions_open = LabelChildren(SUBSCRIPTIONS_OPEN)
+shared_executions = LabelChildren(SHARED_EXECUTIONS)
+shared_frames = LabelChildren(SHARED_FRAMES)
 authentication_failures = LabelChildren(AUTHENTICATION_FAILURES)
 rate_limited = LabelChildren(RATE_LIMITED)
 readiness_checks = LabelChildren(READINESS_CHECKS)

@@ -3,7 +3,8 @@
 # Connections per process stay constant whatever the number of streams: ONE pub/sub
 # connection carries every channel this process listens to (a channel is subscribed on it
 # when its first local subscriber arrives and unsubscribed when its last leaves), and a
-# pool of at most POOL_SIZE connections publishes and answers probes. One Redis message is
+# pool of at most POOL_SIZE connections publishes, answers probes and counts the shared rate
+# limits (server/shared_limits.py borrows `client`): four connections in all. One Redis message is
 # decoded once and handed to every local subscriber of its channel.
 #
 # Redis can fail. Every connection has short connect and socket timeouts, publishing never
@@ -38,7 +39,7 @@ from server.broker import QUEUE_LIMIT
 from server.redis_publisher import Publisher
 
 DEFAULT_PREFIX = "switchboard:"
-POOL_SIZE = 4
+POOL_SIZE = 3
 TIMEOUT_SECONDS = 1.0
 # A silent pub/sub connection is sent a PING after this long; no answer within as long
 # again and it is taken for dead.
@@ -112,6 +113,8 @@ class RedisBroker:
         )
         self._redis = redis.Redis(connection_pool=self._pool)
         metrics.count_redis_connections(self._redis)
+        # The publishing client, lent to the shared rate limits (they never close it).
+        self.client = self._redis
         # The pub/sub connection is made by hand, a fresh one per attempt, as the URL says.
         parsed = BlockingConnectionPool.from_url(
             url, client_name=f"{self.client_name}:sub", **options

@@ -1,7 +1,9 @@
 """Rate-limit counters in Redis, so every replica counts the same failures and reveals.
 
-Its own small client (not the event broker's): short timeouts, so a slow or absent Redis costs
-a login at most about a second before the limits fall back to counting in this process."""
+The counters borrow the event broker's publishing client (its bounded pool, short timeouts):
+a process keeps the same few Redis connections whatever it counts (README, "Redis"), and a
+slow or absent Redis costs a login at most about a second (the pool's wait and the socket
+timeout are both the broker's 1 s) before the limits fall back to counting in this process."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from typing import TypeVar
 from redis.asyncio import Redis
 
 T = TypeVar("T")
-
-CLIENT_NAME = "switchboard-limits"
 
 # Each key is a sorted set of event timestamps (score) with unique members. Scripts run
 # atomically in Redis, so replicas counting at once never lose or double an event.
@@ -43,15 +43,9 @@ class RedisCounters:
     # and each waiting out the timeout would hold it for seconds.
     PAUSE_SECONDS = 5.0
 
-    def __init__(self, url: str, *, prefix: str, timeout_seconds: float = 1.0) -> None:
-        self.redis = Redis.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            client_name=CLIENT_NAME,
-            max_connections=16,
-            decode_responses=True,
-        )
+    def __init__(self, client: Redis, *, prefix: str) -> None:
+        # Not ours: the broker that lent it closes it.
+        self.redis = client
         self.prefix = f"{prefix}limits:"
         self._add = self.redis.register_script(_ADD)
         self._allow = self.redis.register_script(_ALLOW)
@@ -82,7 +76,7 @@ class RedisCounters:
         return bool(await self._ask(self._allow(keys=[self.prefix + key], args=args)))
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        """Nothing to close: the connections are the broker's."""
 
 
 def _member(now: float) -> str:

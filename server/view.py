@@ -25,6 +25,7 @@ from resolvers.errors import AuthenticationError, TooManyAttempts
 from resolvers.outages import RETRY_AFTER_SECONDS, is_unavailable
 from server import metrics
 from server.auth import PRINCIPAL_KEY, READ_ALONG_KEY, REQUEST_INFO_KEY, request_info
+from server.credential_watch import CredentialWatcher
 from server.graphiql import graphiql_html
 from server.http_input import HttpInputRules, RequestRefused
 from server.logs import REFUSAL_KEY
@@ -36,6 +37,7 @@ from server.persisted import (
     TrustedDocumentsOnly,
     trusted_only_for,
 )
+from server.shared_subscriptions import SharedSubscriptions
 from server.websocket import ConnectUnavailable, SwitchboardWSHandler, authorization_of
 
 
@@ -54,10 +56,6 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
         trusted_only: TrustedDocumentsOnly = TrustedDocumentsOnly.OFF,
         ws_recheck_seconds: float = 10.0,
     ) -> None:
-        # A subclass per view, so the interval is this server's setting.
-        self.graphql_transport_ws_handler_class = type(
-            "ConfiguredWSHandler", (SwitchboardWSHandler,), {"recheck_seconds": ws_recheck_seconds}
-        )
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -67,6 +65,9 @@ class SwitchboardGraphQL(HttpInputRules, GraphQL):
             allowed_origins=allowed_origins,
         )
         self.deps = deps
+        # One per server: open sockets' credentials, and groups of equal subscriptions.
+        self.credential_watcher = CredentialWatcher(deps, ws_recheck_seconds)
+        self.shared_subscriptions = SharedSubscriptions()
         self.documents = documents or PersistedDocuments()
         self.trusted_only = trusted_only
 

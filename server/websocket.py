@@ -4,7 +4,6 @@ each operation gets its own server-made request ID and access-log line."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -27,6 +26,8 @@ from resolvers.auth import verify
 from resolvers.errors import AuthenticationError
 from resolvers.outages import is_unavailable
 from server.persisted_ws import PersistedDocumentsWSHandler
+from server.shared_subscriptions import SharedSubscriptionsHandler
+from server.ws_access import log_operation_end
 
 # Close codes this server adds to graphql-transport-ws (README, "WebSocket close codes").
 CREDENTIALS_INVALID = 4401
@@ -37,7 +38,6 @@ UNAVAILABLE_REASON = "UNAVAILABLE: the service is temporarily unavailable"
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
 
 log = logging.getLogger("switchboard.websocket")
-access_log = logging.getLogger("switchboard.access")
 
 
 class ConnectUnavailable(Exception):
@@ -50,16 +50,15 @@ def authorization_of(context: Context) -> str | None:
     return header if isinstance(header, str) else None
 
 
-class SwitchboardWSHandler(PersistedDocumentsWSHandler):
+class SwitchboardWSHandler(PersistedDocumentsWSHandler, SharedSubscriptionsHandler):
     """Credentials re-checked before each `subscribe` (then persisted documents are looked
-    up, then Strawberry runs it) and while the socket is open."""
-
-    # Seconds between re-checks of an open socket's credentials (set by the view).
-    recheck_seconds: float = 10.0
+    up, then a shareable subscription joins its group, anything else Strawberry runs) and,
+    by the server's one credential watcher, while the socket is open."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._watch: asyncio.Task[None] | None = None
+        # The Authorization value the process-wide watcher knows this socket by.
+        self._watched: str | None = None
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -67,14 +66,21 @@ class SwitchboardWSHandler(PersistedDocumentsWSHandler):
         except ConnectUnavailable:
             await self.websocket.close(code=TRY_AGAIN_LATER, reason=UNAVAILABLE_REASON)
             return
-        if self.connection_acknowledged and self._watch is None:
-            self._watch = asyncio.create_task(self._watch_credentials())
+        # Done with: a finished task still holds its coroutine, per open socket.
+        self.connection_init_timeout_task = None
+        header = authorization_of(self.context)
+        watcher = getattr(self.view, "credential_watcher", None)
+        if self.connection_acknowledged and header is not None and watcher is not None:
+            # Revocation, roll-away, expiry or logout elsewhere (any replica: the check reads
+            # the database) closes the socket within one interval (server/credential_watch.py);
+            # a delivery it started runs on.
+            self._watched = header
+            watcher.watch(header, self)
 
     async def shutdown(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+        if self._watched is not None:
+            self.view.credential_watcher.forget(self._watched, self)
+            self._watched = None
         await super().shutdown()
 
     async def _still_valid(self) -> bool | None:
@@ -93,26 +99,12 @@ class SwitchboardWSHandler(PersistedDocumentsWSHandler):
             raise
         return True
 
-    async def _close_invalid(self) -> None:
+    async def close_invalid(self) -> None:
         log.info(
             "websocket closed: credentials no longer valid",
             extra={"request_id": self.context.request_info.request_id},
         )
         await self.websocket.close(code=CREDENTIALS_INVALID, reason=CREDENTIALS_INVALID_REASON)
-
-    async def _watch_credentials(self) -> None:
-        """Revocation, roll-away, expiry or logout elsewhere (any replica: the check reads the
-        database) closes the socket within one interval; a delivery it started runs on."""
-        while True:
-            await asyncio.sleep(self.recheck_seconds)
-            try:
-                valid = await self._still_valid()
-            except Exception:
-                log.exception("websocket credential re-check failed")
-                continue
-            if valid is False:
-                await self._close_invalid()
-                return
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         op_id = message.get("id") if isinstance(message, dict) else None
@@ -121,7 +113,7 @@ class SwitchboardWSHandler(PersistedDocumentsWSHandler):
             return
         valid = await self._still_valid()
         if valid is False:
-            await self._close_invalid()
+            await self.close_invalid()
             return
         if valid is None:
             error = {
@@ -167,19 +159,12 @@ class SwitchboardWSHandler(PersistedDocumentsWSHandler):
     def _log_operation(
         self, operation: Operation[Context, None], context: Context, outcome: str, started: float
     ) -> None:
-        principal = context.principal
-        access_log.info(
-            "WS %s %s",
-            operation.operation_name or "(anonymous)",
-            outcome,
-            extra={
-                "request_id": context.request_info.request_id,
-                "client_request_id": context.request_info.client_request_id,
-                "client": context.request_info.client_address,
-                "principal": getattr(principal, "actor", None),
-                "operation": operation.operation_name,
-                "operation_id": operation.id,
-                "outcome": outcome,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
+        log_operation_end(
+            request_info=context.request_info,
+            request_id=context.request_info.request_id,
+            principal=context.principal,
+            operation_name=operation.operation_name,
+            operation_id=operation.id,
+            outcome=outcome,
+            started=started,
         )

@@ -17,6 +17,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from resolvers.deps import Deps
+from server.redis_broker import RedisBroker
 from server.shared_limits import RedisCounters
 from tests.conftest import Seeded, basic_header
 from tests.live import graphql_ws, live_server
@@ -200,7 +201,10 @@ async def test_an_unreachable_redis_falls_back_to_counting_in_this_process(
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
-        counters = RedisCounters(f"redis://127.0.0.1:{port}/0", prefix="switchboard-test:")
+        # The counters borrow a broker's publishing pool, as the app wires them.
+        broker = RedisBroker(f"redis://127.0.0.1:{port}/0", prefix="switchboard-test:")
+        stack.push_async_callback(broker.close)
+        counters = RedisCounters(broker.client, prefix="switchboard-test:")
         stack.push_async_callback(counters.close)
         deps.credential_limits.share(counters)
         wrong = basic_header(seeded.api_key, "Wrong-secret-1")

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
+from starlette.routing import WebSocketRoute
 
 from graph.relay import to_global_id
 from models import deliveries as stored
@@ -113,6 +114,11 @@ async def subscribe_many(
     return streams
 
 
+def shared_of(app: Any) -> Any:
+    (route,) = [r for r in app.routes if isinstance(r, WebSocketRoute)]
+    return route.endpoint.shared_subscriptions
+
+
 async def wait_local(broker: RedisBroker, channel: str, count: int) -> None:
     for _ in range(2000):
         if broker.local_subscribers(channel) >= count:
@@ -136,7 +142,9 @@ async def test_150_streams_share_one_pubsub_connection_and_publishing_still_work
             httpx.AsyncClient(base_url=base) as http,
         ):
             streams = await subscribe_many(base, seeded, 150, stack)
-            await wait_local(broker, channel, 150)
+            # Equal subscriptions share one execution: one stream on the broker serves all.
+            await until(lambda: shared_of(app).members == 150)
+            assert broker.local_subscribers(channel) == 1
             _, payload = await edit(http, seeded, "https://example.com/after-150")
             assert payload["userErrors"] == []
             heard = set()

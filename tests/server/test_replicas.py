@@ -15,7 +15,7 @@ import pytest
 from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 
-from server.shared_limits import CLIENT_NAME
+from server.redis_broker import POOL_SIZE
 from tests.live import graphql_ws
 from tests.replicas import base_env, cli, post, replicas, seed, shared_database
 
@@ -142,10 +142,15 @@ async def test_failed_logins_and_reveals_are_counted_across_replicas(env: dict[s
             assert refused.status_code == 429, refused.text
         redis = Redis.from_url(os.environ["TEST_REDIS_URL"], decode_responses=True)
         try:
-            names = [c.get("name") for c in await redis.client_list()]
+            names = [c.get("name") or "" for c in await redis.client_list()]
         finally:
             await redis.aclose()
-        assert names.count(CLIENT_NAME) >= 2  # one limiter client per replica
+        for replica in (a, b):
+            # The limits counted through the broker's publishing pool: no client of their own,
+            # and the process's connections (named after its pid) stay within four.
+            own = [n for n in names if n.startswith(f"switchboard:{replica.process.pid}:")]
+            assert any(n.endswith(":pub") for n in own), names
+            assert len(own) <= 1 + POOL_SIZE
 
 
 @requires_redis
