@@ -29,10 +29,12 @@ IDLE_SECONDS = 5.0
 HANDSHAKES_IN_FLIGHT = 64
 EDIT = """mutation($input: SignatureSettingsUpdateInput!) {
   signatureSettingsUpdate(input: $input) { userErrors { code message } } }"""
-# LEAD: the `fanout` helper's shared-execution counters on replica A (metric names, e.g.
-# executions per event against messages sent) go here; the section prints every /metrics
-# sample whose name starts with one of them, after the rounds. Empty: nothing printed.
-SHARED_EXECUTION_METRICS: tuple[str, ...] = ()
+# Replica A's shared-execution counters (server/metrics.py), printed after the rounds: frames
+# divided by executions is how many subscribers one execution served.
+SHARED_EXECUTION_METRICS: tuple[str, ...] = (
+    "switchboard_shared_subscription_executions_total",
+    "switchboard_shared_subscription_frames_total",
+)
 
 
 def console_document() -> str:
@@ -309,7 +311,7 @@ def _report(
 
 def _print_shared_executions(replica: Server) -> None:
     if not SHARED_EXECUTION_METRICS or replica.metrics_port is None:
-        print("shared-execution counters: none named in bench/sections/fanout.py yet")
+        print("shared-execution counters: replica A serves no /metrics")
         return
     url = f"http://127.0.0.1:{replica.metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
