@@ -95,6 +95,10 @@ async def _main(options: Options) -> None:
         print(f"{redis}; open files per process ≤ {files}; load average before: {_load()}")
         for name in options.sections:
             await SECTIONS[name](bench)
+            # Each section starts the servers it needs: those left running would hold their
+            # database connections (up to 20 each), and with replicas and the workers' four
+            # processes PostgreSQL ran out of slots (max_connections 100).
+            await bench.close()
         print(f"\nload average after: {_load()} (other processes on these cores make req/s noisy)")
 
 

@@ -28,6 +28,9 @@ _OUTAGE_TYPES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CannotConnectNowError,
     # Class 57: the server is shutting down or a backend was terminated.
     asyncpg.exceptions.OperatorInterventionError,
+    # Class 53: no connection slot (max_connections, a role's limit), memory or disk to
+    # spare. Replicas whose pools together outgrow max_connections met this as a 500.
+    asyncpg.exceptions.InsufficientResourcesError,
 )
 
 

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import median
 
 from redis.exceptions import RedisError
@@ -34,7 +35,9 @@ FOLLOW_SECONDS = 60.0
 START = """mutation($input: TestDeliveryStartInput!) {
   testDeliveryStart(input: $input) { delivery { id } userErrors { code message } } }"""
 DELIVERY_STEPS = """subscription($id: ID!) {
-  deliverySteps(deliveryId: $id) { sequence kind final } }"""
+  deliverySteps(deliveryId: $id) { sequence kind final at } }"""
+# perf_counter() + this is the wall clock, which the steps' `at` (the server's) is on.
+WALL_OFFSET = time.time() - time.perf_counter()
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Followed:
     answered_at: float = 0.0  # when A answered it
     delivery_id: int | None = None
     steps: list[tuple[int, str, float]] = field(default_factory=list)  # sequence, kind, seen
+    happened: dict[str, float] = field(default_factory=dict)  # kind: the step's own `at`
     error: str | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -55,8 +59,18 @@ class Followed:
             self.done.set()
             return
         self.steps.append((step["sequence"], step["kind"], at))
+        self.happened[step["kind"]] = datetime.fromisoformat(step["at"]).timestamp()
         if step["final"]:
             self.done.set()
+
+    def live(self) -> bool:
+        """Whether B showed REQUEST_SENT before the response came back: followed as it
+        happened, not read from the store afterwards (a follower that subscribes after the
+        response sees both stored steps at once, a gap of ~0)."""
+        seen = {kind: at for _, kind, at in self.steps}
+        if "REQUEST_SENT" not in seen or "RESPONSE" not in self.happened:
+            return False
+        return seen["REQUEST_SENT"] + WALL_OFFSET < self.happened["RESPONSE"]
 
     def gap_ms(self) -> float | None:
         seen = {kind: at for _, kind, at in self.steps}
@@ -74,6 +88,7 @@ class Result:
     answered_ms: list[float]  # testDeliveryStart's answer from A
     first_step_ms: list[float]
     gaps_ms: list[float]
+    live: int  # streams B followed live (REQUEST_SENT shown before the response came)
     redis: dict[str, RedisCount]  # the most seen during the run, per replica
     cpu_ms: dict[str, float]  # per delivery, per replica
 
@@ -200,6 +215,7 @@ async def _measure(
         answered_ms=[(f.answered_at - f.sent_at) * 1000 for f in followed if f.answered_at],
         first_step_ms=[(f.steps[0][2] - f.sent_at) * 1000 for f in followed if f.steps],
         gaps_ms=[g for f in followed if (g := f.gap_ms()) is not None],
+        live=sum(f.live() for f in followed),
         redis=most,
         cpu_ms=cpu,
     )
@@ -211,6 +227,7 @@ def _row(result: Result) -> list[object]:
         result.failed,
         result.lost,
         result.reordered,
+        f"{result.live}/{result.count}",
         f"{median(result.answered_ms):.1f}" if result.answered_ms else "n/a",
         f"{median(result.first_step_ms):.1f}" if result.first_step_ms else "n/a",
         f"{_percentile(result.first_step_ms, 0.99):.1f}",
@@ -260,6 +277,7 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
         "failed",
         "lost steps",
         "reordered",
+        "followed live",
         "start answered p50 ms",
         "1st step p50 ms",
         "p99",
@@ -271,7 +289,8 @@ def _report(bench: Bench, results: list[Result], big_rounds: list[Result], secon
     print(table(headers, [_row(r) for r in results]))
     print(
         "start answered: testDeliveryStart's answer from A; first step: from sending it to "
-        "A to B's first deliverySteps message; "
+        "A to B's first deliverySteps message; followed live: B showed REQUEST_SENT before "
+        "the response came back (the rest subscribed later and read both from the store); "
         "Redis connections: the most CLIENT LIST showed per server process while the streams "
         "ran: all of its sockets, and in brackets those named switchboard:<pid>:…"
     )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 from tortoise import connections
@@ -23,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from models.config import MODEL_MODULES
 from resolvers.deps import Deps
+from resolvers.outages import is_unavailable
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import basic_header, database_url, on_postgres, seed_account
@@ -219,3 +222,24 @@ async def test_an_unopenable_sqlite_database_answers_503_unavailable(
             if moved.exists():
                 path.rmdir()
                 moved.rename(path)
+
+
+@pytest.mark.skipif(not on_postgres(), reason="PostgreSQL's own refusal")
+async def test_postgresql_out_of_connection_slots_is_an_outage() -> None:
+    """A PostgreSQL with no connection slot left (here a role whose limit is 0, as a server
+    past max_connections answers) is an outage to retry, not a bug: 503, not 500."""
+    parts = urlsplit(database_url().replace("{}", "postgres"))
+    admin = await asyncpg.connect(
+        host=parts.hostname, port=parts.port, user=parts.username, database="postgres"
+    )
+    role = f"switchboard_no_slots_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")
+    try:
+        with pytest.raises(asyncpg.exceptions.TooManyConnectionsError) as refused:
+            await asyncpg.connect(
+                host=parts.hostname, port=parts.port, user=role, database="postgres"
+            )
+        assert is_unavailable(refused.value)
+    finally:
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
