@@ -26,6 +26,7 @@ from models.deliveries import TestDelivery
 from models.enums import DeliveryStatus
 from resolvers import rows
 from resolvers.delivery_leases import STALE_AFTER
+from resolvers.group_commit import GroupCommit
 from resolvers.rows import DeliveryStep
 
 # The longest a started delivery waits for other starts to finish before it signs and sends.
@@ -61,8 +62,7 @@ class DeliveryStarts:
     """
 
     def __init__(self) -> None:
-        self._queue: list[PendingStart] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches = GroupCommit("delivery-starts", _store, _store_alone)
         self._in_progress = 0
         self._quiet: asyncio.Event | None = None
 
@@ -93,31 +93,13 @@ class DeliveryStarts:
         """The new delivery's STARTED step (its `delivery_id` the new row's), or None if the
         account's limit refused it; raises what writing it raised (an IntegrityError: its
         idempotency key was taken meanwhile)."""
-        self._queue.append(start)
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain(), name="delivery-starts")
+        self._batches.add([start])
         # Shielded: a request cancelled mid-write leaves the batch to finish for the others.
         return await asyncio.shield(start.begun)
 
     async def drained(self) -> None:
         """Until every start handed in so far is written (for shutdown)."""
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._writer)
-
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                try:
-                    await _store(batch)
-                except Exception:
-                    # One bad start (an idempotency key taken meanwhile) must not fail the
-                    # others: each is tried again alone, and only its own error reaches it.
-                    for start in batch:
-                        await _store_alone(start)
-        finally:
-            self._writer = None
+        await self._batches.drained()
 
 
 async def _store_alone(start: PendingStart) -> None:

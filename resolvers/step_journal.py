@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from models.deliveries import TestDelivery
+from resolvers.group_commit import GroupCommit
 from resolvers.rows import DeliveryStep
 
 log = logging.getLogger("switchboard.deliveries")
@@ -38,41 +38,20 @@ class StepJournal:
     committed. Steps of one delivery are written in the order they were handed in."""
 
     def __init__(self) -> None:
-        self._queue: list[_Entry] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches = GroupCommit("delivery-step-journal", _store_settled, _store_alone)
 
     async def write(self, *steps: DeliveryStep, finished: TestDelivery | None = None) -> None:
         """Store the steps, in order and in the same batch (and `finished`'s outcome with
         the last); raises what storing them raised."""
         entries = [_Entry(step, None) for step in steps]
         entries[-1].finished = finished
-        self._queue.extend(entries)
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain(), name="delivery-step-journal")
+        self._batches.add(entries)
         # Shielded: a delivery cancelled mid-write leaves its steps to be stored all the same.
         await asyncio.shield(asyncio.gather(*(entry.stored for entry in entries)))
 
     async def drained(self) -> None:
         """Until every step handed in so far is written (for shutdown)."""
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._writer)
-
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                try:
-                    await _store(batch)
-                except Exception:
-                    # One bad step (a duplicate sequence) must not fail its neighbours.
-                    for entry in batch:
-                        await _store_alone(entry)
-                else:
-                    for entry in batch:
-                        _settle(entry)
-        finally:
-            self._writer = None
+        await self._batches.drained()
 
 
 @functools.cache
@@ -107,6 +86,13 @@ async def _store(batch: list[_Entry]) -> None:
         await connection.execute_many(insert, [entry.step.to_db() for entry in batch])
         if finished:
             await connection.execute_many(update, finished)
+
+
+async def _store_settled(batch: list[_Entry]) -> None:
+    """A batch (one bad step, a duplicate sequence, fails it: then each goes alone)."""
+    await _store(batch)
+    for entry in batch:
+        _settle(entry)
 
 
 async def _store_alone(entry: _Entry) -> None:
