@@ -166,9 +166,12 @@ class Replica:
 
 
 @contextlib.contextmanager
-def replicas(env: dict[str, str], count: int, *args: str) -> Iterator[list[Replica]]:
-    """`count` servers on one database, each stopped (SIGTERM, then SIGKILL) at the end."""
-    started = [Replica(env, *args) for _ in range(count)]
+def replicas(
+    env: dict[str, str], count: int, *args: str, first_only: tuple[str, ...] = ()
+) -> Iterator[list[Replica]]:
+    """`count` servers on one database, each stopped (SIGTERM, then SIGKILL) at the end;
+    `first_only`: arguments for the first one alone (its own metrics port, say)."""
+    started = [Replica(env, *args, *(first_only if i == 0 else ())) for i in range(count)]
     try:
         for replica in started:
             replica.wait_ready()

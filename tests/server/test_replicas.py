@@ -32,6 +32,16 @@ REVEAL = """mutation($input: ApiSecretRevealInput!) {
 SETTINGS_CHANGED = "subscription($id: ID!) { settingsChanged(apiKeyId: $id) { section } }"
 
 
+async def create_secret(url: str, owner: str) -> tuple[str, dict[str, Any]]:
+    """A second secret for the owner's key, made on the server at `url`: the key's global ID
+    and the apiSecretCreate payload (with its plaintext)."""
+    viewer = (await post(url, VIEWER, Authorization=owner)).json()["data"]["viewer"]
+    key_id = viewer["apiKey"]["id"]
+    variables = {"input": {"apiKeyId": key_id}}
+    created = (await post(url, CREATE_SECRET, variables, Authorization=owner)).json()
+    return key_id, created["data"]["apiSecretCreate"]
+
+
 def basic(key: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
@@ -71,12 +81,7 @@ async def test_revocation_on_one_replica_ends_the_session_on_the_other(
     key, first = account["apiKey"], account["apiSecret"]
     with replicas(env, 2) as (a, b):
         owner = basic(key, first)
-        key_id = (await post(a.url, VIEWER, Authorization=owner)).json()["data"]["viewer"][
-            "apiKey"
-        ]["id"]
-        created = (
-            await post(a.url, CREATE_SECRET, {"input": {"apiKeyId": key_id}}, Authorization=owner)
-        ).json()["data"]["apiSecretCreate"]
+        key_id, created = await create_secret(a.url, owner)
         token = await login(a.url, key, created["secretPlaintext"])
         assert await viewer_status(b.url, token) == 200
         async with graphql_ws(b.url) as ws:
@@ -107,12 +112,7 @@ async def test_a_cli_token_ends_with_the_secret_it_is_bound_to(env: dict[str, st
     with replicas(env, 1) as (a,):
         owner = basic(key, first)
         assert await viewer_status(a.url, token) == 200
-        key_id = (await post(a.url, VIEWER, Authorization=owner)).json()["data"]["viewer"][
-            "apiKey"
-        ]["id"]
-        created = (
-            await post(a.url, CREATE_SECRET, {"input": {"apiKeyId": key_id}}, Authorization=owner)
-        ).json()["data"]["apiSecretCreate"]
+        _key_id, created = await create_secret(a.url, owner)
         second = basic(key, created["secretPlaintext"])
         secrets = (
             await post(a.url, "{ viewer { apiKey { secrets { id } } } }", Authorization=second)

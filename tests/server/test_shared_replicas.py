@@ -10,7 +10,6 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,9 +19,9 @@ from graph.relay import pk_of
 from resolvers.events import settings_channel
 from server.redis_broker import POOL_SIZE
 from tests.live import GraphQLWebSocket, graphql_ws
-from tests.replicas import Replica, base_env, cli, free_port, post, seed, shared_database
+from tests.replicas import base_env, cli, free_port, post, replicas, seed, shared_database
 from tests.server.served import Samples
-from tests.server.test_replicas import CREATE_SECRET, REVOKE, VIEWER, basic, wait_closed
+from tests.server.test_replicas import REVOKE, VIEWER, basic, create_secret, wait_closed
 
 SOCKETS = 200
 SETTINGS_CHANGED = """subscription Watch($id: ID!) { settingsChanged(apiKeyId: $id) {
@@ -39,18 +38,6 @@ async def env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
         environment = base_env(database, tmp_path, SWITCHBOARD_WS_RECHECK_SECONDS="0.5")
         cli(environment, "migrate")
         yield environment
-
-
-@contextlib.contextmanager
-def two_replicas(env: dict[str, str], metrics_port: int) -> Any:
-    started = [Replica(env, "--metrics-port", str(metrics_port)), Replica(env)]
-    try:
-        for replica in started:
-            replica.wait_ready()
-        yield started
-    finally:
-        for replica in started:
-            replica.stop()
 
 
 async def scrape(port: int) -> Samples:
@@ -106,14 +93,9 @@ async def test_one_edit_reaches_every_socket_through_one_execution_and_revocatio
     key, first = account["apiKey"], account["apiSecret"]
     owner = basic(key, first)
     metrics_port = free_port()
-    with two_replicas(env, metrics_port) as (a, b):
+    with replicas(env, 2, first_only=("--metrics-port", str(metrics_port))) as (a, b):
         editor = b if REDIS_URL else a
-        key_id = (await post(a.url, VIEWER, Authorization=owner)).json()["data"]["viewer"][
-            "apiKey"
-        ]["id"]
-        created = (
-            await post(a.url, CREATE_SECRET, {"input": {"apiKeyId": key_id}}, Authorization=owner)
-        ).json()["data"]["apiSecretCreate"]
+        key_id, created = await create_secret(a.url, owner)
         held = basic(key, created["secretPlaintext"])
         # The shared rate limits in use on A: failed logins are counted (in Redis, if set).
         for _ in range(3):
