@@ -27,6 +27,9 @@ BACKLOG_LIMIT = 64
 TOO_FAR_BEHIND = 1013
 TOO_FAR_BEHIND_REASON = "Too far behind: reconnect and read afresh"
 
+# Closes of sockets too far behind, still under way.
+_CLOSING: set[asyncio.Task[None]] = set()
+
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 
@@ -93,7 +96,10 @@ class Outbox:
         if len(backlog) >= BACKLOG_LIMIT:
             backlog.clear()
             log.info("websocket closed: too far behind", extra={"close_code": TOO_FAR_BEHIND})
-            asyncio.create_task(self._close(TOO_FAR_BEHIND, TOO_FAR_BEHIND_REASON))  # noqa: RUF006
+            closing = asyncio.create_task(self._close(TOO_FAR_BEHIND, TOO_FAR_BEHIND_REASON))
+            # Held until done: the loop keeps only a weak reference to a task.
+            _CLOSING.add(closing)
+            closing.add_done_callback(_CLOSING.discard)
             return
         backlog.append(frame)
 
